@@ -1,0 +1,109 @@
+# perfwhiz - top-level build.
+#
+#   make                 build the library and the programs
+#   make test            build and run the tests (installs missing deps)
+#   make demo            convert the bundled sample capture and show it
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make deps            install build dependencies (Debian packages, libperf)
+#   V=1                  show full command lines
+#   SANITIZE=1           build with address + undefined behaviour sanitizers
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+MANDIR    ?= $(PREFIX)/share/man
+DESTDIR   ?=
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+B         := build
+DEPS      := $(B)/deps
+DEPS_STAMP := $(DEPS)/lib/libperf.a
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PKGS      := libtraceevent libtracefs libzstd msgpack zlib
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
+
+WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+             -Wmissing-prototypes -Wstrict-prototypes -Wvla
+OPT       ?= -O2 -g
+CFLAGS    ?= $(OPT)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -D_GNU_SOURCE \
+             -DPW_VERSION='"$(VERSION)"' -Iprocessor -I$(DEPS)/include $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS)
+LIBS       = $(PKG_LIBS) -lm
+
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ALL_LDFLAGS += -fsanitize=address,undefined
+B := build/san
+endif
+
+# The core library: every processor/*.c that is not a program's main.
+PROGS_SRC := processor/perfwhiz-proc.c
+LIB_SRC   := $(filter-out $(PROGS_SRC),$(wildcard processor/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+LIB       := $(B)/libperfwhiz.a
+
+PROGS     := $(B)/perfwhiz-proc
+TEST_SRC  := $(wildcard tests/unit/test-*.c)
+TESTS     := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOLS_SRC := $(wildcard tests/tools/*.c)
+TOOLS     := $(TOOLS_SRC:tests/tools/%.c=$(B)/tests/%)
+
+.PHONY: all deps test unit-test e2e-test demo install clean distclean
+all: $(PROGS)
+
+deps $(DEPS_STAMP): scripts/deps.sh
+	$(Q)scripts/deps.sh $(abspath $(DEPS))
+	$(Q)touch $(DEPS_STAMP)
+
+$(B)/%.o: %.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/perfwhiz-proc: $(B)/processor/perfwhiz-proc.o $(LIB)
+	$(if $(Q),@echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(LIB) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) -Itests -o $@ $< $(LIB) \
+		$(ALL_LDFLAGS) $(LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+$(B)/tests/%: tests/tools/%.c $(LIB) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS)
+
+test: $(PROGS) $(TESTS) $(TOOLS)
+	$(Q)tests/run.sh $(abspath $(B))
+
+demo: $(PROGS)
+	$(Q)scripts/demo.sh $(abspath $(B))
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
+
+clean:
+	rm -rf build/*.a build/processor build/tests build/perfwhiz-* build/san
+
+distclean:
+	rm -rf build
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

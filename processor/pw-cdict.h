@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pw-cdict.h - the cdict columnar capture file: writer and reader.
+ *
+ * The byte layout is specified in docs/cdict.md. Writing streams in
+ * bounded memory (rows go out in chunks; index and metadata at the end)
+ * into a temporary file in the destination directory that is renamed into
+ * place only when complete. Reading can iterate rows or load only
+ * selected columns.
+ */
+#ifndef PW_CDICT_H
+#define PW_CDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pw-meta.h"
+#include "pw-row.h"
+
+struct pw_cdict_writer;
+struct pw_cdict;
+
+struct pw_cdict_writer_opts {
+	unsigned int rows_per_chunk;	/* 0: default (65536); tests use tiny values */
+	int zstd_level;			/* 0: default */
+};
+
+/**
+ * pw_cdict_writer_open - start writing a cdict to @path
+ * @path: final file name; data goes to a temporary file beside it
+ * @opts: NULL for defaults
+ * @err: set to a negative PW_E* code on failure (may be NULL)
+ *
+ * Returns a writer (finish with pw_cdict_writer_close() or
+ * pw_cdict_writer_abort()), or NULL on failure (message logged).
+ */
+struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
+					     const struct pw_cdict_writer_opts *opts,
+					     int *err);
+
+/**
+ * pw_cdict_writer_add - append one row (strings are copied/interned)
+ *
+ * Returns 0 or a negative PW_E* code (the writer must then be aborted).
+ */
+int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *row);
+
+/**
+ * pw_cdict_writer_close - flush, write index and @meta, fsync, rename into place
+ *
+ * Frees @w in every case. On failure the temporary file is removed and the
+ * final name is untouched. Returns 0 or a negative PW_E* code.
+ */
+int pw_cdict_writer_close(struct pw_cdict_writer *w, const struct pw_meta *meta);
+
+/**
+ * pw_cdict_writer_abort - remove the temporary file and free @w (NULL ok)
+ */
+void pw_cdict_writer_abort(struct pw_cdict_writer *w);
+
+/**
+ * pw_cdict_open - open a cdict for reading
+ * @path: file name
+ * @err: set to a negative PW_E* code on failure (may be NULL)
+ *
+ * Reads and checks the trailer, index and metadata; column data is read
+ * on demand. Returns a handle to free with pw_cdict_close(), or NULL
+ * (message naming the file and offset logged).
+ */
+struct pw_cdict *pw_cdict_open(const char *path, int *err);
+
+/** pw_cdict_close - release @cd (NULL ok) */
+void pw_cdict_close(struct pw_cdict *cd);
+
+/** pw_cdict_meta - the file's metadata; owned by @cd */
+const struct pw_meta *pw_cdict_meta(const struct pw_cdict *cd);
+
+/** pw_cdict_nrows - total rows in the file */
+uint64_t pw_cdict_nrows(const struct pw_cdict *cd);
+
+/**
+ * pw_cdict_foreach - call @fn for every row, in file (time) order
+ *
+ * Strings in the row are valid during the call only. Stops at the first
+ * non-zero return of @fn and returns it; otherwise 0 or a negative PW_E*
+ * code on a read/decoding error (message logged).
+ */
+int pw_cdict_foreach(struct pw_cdict *cd, pw_row_fn fn, void *ctx);
+
+/*
+ * Loaded columns: arrays of nrows values. 64-bit integer columns use
+ * PW_NONE for unknown, 32-bit ones (cpu, pids) PW_NONE32. String columns are indexes into strings[] (0 means empty /
+ * unknown, strings[0] is ""). Columns not requested are NULL.
+ */
+struct pw_columns {
+	uint64_t nrows;
+	uint64_t *time_ns;
+	int32_t *cpu;
+	uint8_t *event;		/* enum pw_event */
+	int32_t *pid;
+	int32_t *tgid;
+	uint32_t *task;
+	int64_t *duration_ns;
+	int32_t *next_pid;
+	uint32_t *next_task;
+	uint32_t *prev_state;
+	int64_t *next_wait_ns;
+	uint32_t *exit_reason;
+	int32_t *target_cpu;
+	const char **strings;	/* string table shared by the string columns */
+	uint32_t nr_strings;
+};
+
+/* Column selection mask for pw_cdict_load(). */
+#define PW_COLMASK(col) (1u << (col))
+#define PW_COLMASK_ALL ((1u << PW_COL__MAX) - 1)
+
+/**
+ * pw_cdict_load - load whole columns selected by @mask (PW_COLMASK bits)
+ * @out: filled; release with pw_columns_release()
+ *
+ * Only the chunks of the selected columns are read and decompressed.
+ * Returns 0 or a negative PW_E* code.
+ */
+int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out);
+
+/** pw_columns_release - free what pw_cdict_load() allocated in @c */
+void pw_columns_release(struct pw_columns *c);
+
+#endif
