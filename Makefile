@@ -2,6 +2,7 @@
 #
 #   make                 build the library and the programs
 #   make test            build and run the tests (installs missing deps)
+#                        T='pattern' runs only matching tests
 #   make demo            convert the bundled sample capture and show it
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deps            install build dependencies (Debian packages, libperf)
@@ -52,7 +53,10 @@ LIB_SRC   := $(filter-out $(PROGS_SRC),$(wildcard processor/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
 LIB       := $(B)/libperfwhiz.a
 
-PROGS     := $(B)/perfwhiz-proc
+PLOT_SRC  := $(wildcard plot/*.c)
+PLOT_OBJ  := $(PLOT_SRC:%.c=$(B)/%.o)
+
+PROGS     := $(B)/perfwhiz-proc $(if $(PLOT_SRC),$(B)/perfmap)
 TEST_SRC  := $(wildcard tests/unit/test-*.c)
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOLS_SRC := $(wildcard tests/tools/*.c)
@@ -78,6 +82,10 @@ $(B)/perfwhiz-proc: $(B)/processor/perfwhiz-proc.o $(LIB)
 	$(if $(Q),@echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+$(B)/perfmap: $(PLOT_OBJ) $(LIB)
+	$(if $(Q),@echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 $(B)/tests/%: tests/unit/%.c $(LIB) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
@@ -90,7 +98,7 @@ $(B)/tests/%: tests/tools/%.c $(LIB) $(DEPS_STAMP)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS)
 
 test: $(PROGS) $(TESTS) $(TOOLS)
-	$(Q)tests/run.sh $(abspath $(B))
+	$(Q)tests/run.sh $(abspath $(B)) '$(or $(T),*)'
 
 demo: $(PROGS)
 	$(Q)scripts/demo.sh $(abspath $(B))
