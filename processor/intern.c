@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/* intern.c - string interning with open addressing over FNV-1a hashes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pw-intern.h"
+
+struct pw_intern {
+	uint32_t *slots;	/* ids, 0 = empty; size is a power of two */
+	uint32_t mask;
+	uint32_t count;
+	uint32_t cap;		/* capacity of strs/hashes */
+	char **strs;		/* strs[id - 1] */
+	uint32_t *hashes;	/* hashes[id - 1] */
+};
+
+static uint32_t hash_bytes(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+struct pw_intern *pw_intern_new(void)
+{
+	struct pw_intern *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->slots = calloc(64, sizeof(*t->slots));
+	if (!t->slots) {
+		free(t);
+		return NULL;
+	}
+	t->mask = 63;
+	return t;
+}
+
+void pw_intern_free(struct pw_intern *t)
+{
+	if (!t)
+		return;
+	for (uint32_t i = 0; i < t->count; i++)
+		free(t->strs[i]);
+	free(t->strs);
+	free(t->hashes);
+	free(t->slots);
+	free(t);
+}
+
+static int grow_slots(struct pw_intern *t)
+{
+	uint32_t nmask = t->mask * 2 + 1;
+	uint32_t *ns = calloc((size_t)nmask + 1, sizeof(*ns));
+
+	if (!ns)
+		return -1;
+	for (uint32_t id = 1; id <= t->count; id++) {
+		uint32_t i = t->hashes[id - 1] & nmask;
+
+		while (ns[i])
+			i = (i + 1) & nmask;
+		ns[i] = id;
+	}
+	free(t->slots);
+	t->slots = ns;
+	t->mask = nmask;
+	return 0;
+}
+
+uint32_t pw_intern_add(struct pw_intern *t, const char *s, size_t len)
+{
+	const char *nul = memchr(s, 0, len);
+	uint32_t h, i, id;
+	char *copy;
+
+	if (nul)
+		len = (size_t)(nul - s);
+	h = hash_bytes(s, len);
+	for (i = h & t->mask; (id = t->slots[i]); i = (i + 1) & t->mask) {
+		const char *o = t->strs[id - 1];
+
+		if (t->hashes[id - 1] == h && !strncmp(o, s, len) && !o[len])
+			return id;
+	}
+	if (t->count == UINT32_MAX - 1)
+		return 0;
+	if (t->count == t->cap) {
+		uint32_t ncap = t->cap ? t->cap * 2 : 64;
+		char **nstrs = realloc(t->strs, ncap * sizeof(*nstrs));
+
+		if (!nstrs)
+			return 0;
+		t->strs = nstrs;
+		uint32_t *nh = realloc(t->hashes, ncap * sizeof(*nh));
+
+		if (!nh)
+			return 0;
+		t->hashes = nh;
+		t->cap = ncap;
+	}
+	copy = malloc(len + 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, s, len);
+	copy[len] = 0;
+	t->strs[t->count] = copy;
+	t->hashes[t->count] = h;
+	id = ++t->count;
+	t->slots[i] = id;
+	if ((uint64_t)t->count * 4 > (uint64_t)(t->mask + 1) * 3 && grow_slots(t)) {
+		/* The table stays valid, only fuller: retry growth next time. */
+	}
+	return id;
+}
+
+const char *pw_intern_str(const struct pw_intern *t, uint32_t id)
+{
+	return id && id <= t->count ? t->strs[id - 1] : NULL;
+}
+
+uint32_t pw_intern_count(const struct pw_intern *t)
+{
+	return t->count;
+}
