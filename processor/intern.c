@@ -85,7 +85,7 @@ uint32_t pw_intern_add(struct pw_intern *t, const char *s, size_t len)
 		if (t->hashes[id - 1] == h && !strncmp(o, s, len) && !o[len])
 			return id;
 	}
-	if (t->count == UINT32_MAX - 1)
+	if (t->count == UINT32_MAX - 1 || t->count >= t->mask)
 		return 0;
 	if (t->count == t->cap) {
 		uint32_t ncap = t->cap ? t->cap * 2 : 64;
@@ -110,9 +110,10 @@ uint32_t pw_intern_add(struct pw_intern *t, const char *s, size_t len)
 	t->hashes[t->count] = h;
 	id = ++t->count;
 	t->slots[i] = id;
-	if ((uint64_t)t->count * 4 > (uint64_t)(t->mask + 1) * 3 && grow_slots(t)) {
-		/* The table stays valid, only fuller: retry growth next time. */
-	}
+	/* Keep the load under 3/4; if growing fails the table stays valid,
+	 * and the next add (which needs an empty slot) refuses instead. */
+	if ((uint64_t)t->count * 4 > (uint64_t)(t->mask + 1) * 3)
+		grow_slots(t);
 	return id;
 }
 
