@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pw-reader.h - perf.data in, rows out: reads a perf.data file or pipe
+ * stream in one pass, orders events in time as perf does, decodes the
+ * tracepoints with the formats recorded in the input, and derives the
+ * perfwhiz rows (durations, waits, names).
+ */
+#ifndef PW_READER_H
+#define PW_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pw-meta.h"
+#include "pw-row.h"
+
+struct pw_reader;
+
+struct pw_reader_opts {
+	/* Most events held for time ordering (0: default, 1M). When more
+	 * arrive without a round marker, the oldest half is released. */
+	size_t reorder_max;
+};
+
+/**
+ * pw_reader_open - open a perf.data file or pipe stream
+ * @path: file name, or "-" for standard input
+ * @opts: NULL for defaults
+ * @err: set to a negative PW_E* code on failure (may be NULL)
+ *
+ * Reads the header, the attributes and (file layout) the feature sections
+ * and tracing data. Returns a reader to free with pw_reader_close(), or
+ * NULL with a message naming the file and offset logged.
+ */
+struct pw_reader *pw_reader_open(const char *path, const struct pw_reader_opts *opts,
+				 int *err);
+
+/**
+ * pw_reader_open_fd - as pw_reader_open(), on an open descriptor
+ * @fd: read from its current position; not closed by the reader
+ * @name: used in messages
+ */
+struct pw_reader *pw_reader_open_fd(int fd, const char *name,
+				    const struct pw_reader_opts *opts, int *err);
+
+/**
+ * pw_reader_run - read every record and call @fn for each row, in time order
+ *
+ * Returns 0 when the whole input was read; PW_ETRUNCATED when it ended
+ * early but every complete record was used (the metadata says partial);
+ * another negative PW_E* code on a fatal error; or the first non-zero
+ * value @fn returned.
+ */
+int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx);
+
+/**
+ * pw_reader_meta - capture metadata and counts; owned by @r. The counts
+ * are final once pw_reader_run() has returned.
+ */
+const struct pw_meta *pw_reader_meta(const struct pw_reader *r);
+
+/**
+ * pw_reader_progress - bytes of input consumed so far, and the total when
+ * known (0 for a pipe); for progress reports.
+ */
+void pw_reader_progress(const struct pw_reader *r, uint64_t *done, uint64_t *total);
+
+/** pw_reader_close - free @r (NULL ok) */
+void pw_reader_close(struct pw_reader *r);
+
+#endif

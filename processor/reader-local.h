@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reader-local.h - internals shared by the perf.data reader's files:
+ * input buffering (input.c), tracing data and field decoding
+ * (tracedata.c), time ordering (order.c) and row derivation (derive.c).
+ * Not part of the library's API.
+ */
+#ifndef PW_READER_LOCAL_H
+#define PW_READER_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <string.h>
+
+#include "intern.h"
+#include "pw-meta.h"
+#include "pw-row.h"
+#include "pw-u64map.h"
+
+struct tep_handle;
+struct tep_event;
+
+/* Intern up to @max bytes of @s (ending at a NUL); 0 when out of memory. */
+static inline uint32_t pw_intern_id(struct pw_intern *t, const char *s, size_t max)
+{
+	int64_t id = pw_intern_add(t, s, strnlen(s, max));
+
+	return id > 0 ? (uint32_t)id : 0;
+}
+
+/* The string of intern id @id, NULL for 0 (unknown). */
+static inline const char *pw_str(const struct pw_intern *t, uint32_t id)
+{
+	return id ? pw_intern_str(t, id, NULL) : NULL;
+}
+
+/* ---- input.c: a buffered byte stream over a file descriptor ---- */
+
+struct pw_input {
+	int fd;
+	const char *name;
+	uint8_t *buf;
+	size_t cap;
+	size_t start, end;	/* valid bytes: buf[start, end) */
+	uint64_t off;		/* input offset of buf[start] */
+	uint64_t limit;		/* stop reading at this offset (UINT64_MAX: none) */
+	bool eof;
+	int err;		/* errno of a failed read, 0 if none */
+};
+
+int pw_input_init(struct pw_input *in, int fd, const char *name, size_t cap);
+void pw_input_release(struct pw_input *in);
+/* Make @n bytes available at pw_input_ptr(); returns how many are (< @n at end). */
+size_t pw_input_need(struct pw_input *in, size_t n);
+static inline const uint8_t *pw_input_ptr(const struct pw_input *in)
+{
+	return in->buf + in->start;
+}
+static inline void pw_input_consume(struct pw_input *in, size_t n)
+{
+	in->start += n;
+	in->off += n;
+}
+/* Skip @n bytes; returns how many were skipped (< @n at end of input). */
+uint64_t pw_input_skip(struct pw_input *in, uint64_t n);
+/* Reposition a seekable input at @off, reading at most up to @limit. */
+int pw_input_seek(struct pw_input *in, uint64_t off, uint64_t limit);
+
+/* ---- tracedata.c: tracepoint formats and field decoding ---- */
+
+/* Fields a kept event needs, by slot. */
+enum {
+	PW_F_COMM, PW_F_PID, PW_F_X, PW_F_NEXT_COMM, PW_F_NEXT_PID, PW_F__MAX
+};
+
+struct pw_field {
+	int offset;
+	int size;
+	bool present;
+	bool is_signed;
+	bool dynamic;		/* __data_loc: u32 (len << 16 | offset) */
+	bool relative;		/* __rel_loc: offset from the end of the field */
+};
+
+/* A tracepoint seen in the input, by its common_type id. */
+struct pw_tp {
+	int id;
+	int kind;		/* enum pw_event, or -1 (dropped) */
+	char *name;		/* "sched:sched_switch" */
+	struct tep_event *ev;	/* NULL when the format is missing or failed */
+	struct pw_field f[PW_F__MAX];
+	struct pw_field isa;	/* kvm_exit: VMX (1) or SVM (2) */
+	struct pw_u64map strcache;	/* prev_state / exit reason value -> intern id */
+	uint64_t dropped;
+};
+
+struct pw_tracedata {
+	struct tep_handle *tep;
+	bool parsed;
+	bool from_system;	/* formats read from this machine, not the input */
+	int nr_failed;		/* formats libtraceevent could not parse */
+};
+
+/* Parse the tracing data (perf's HEADER_TRACING_DATA) held in @buf. */
+int pw_tracedata_parse(struct pw_tracedata *td, const uint8_t *buf, size_t size,
+		       const char *file, uint64_t off);
+/* Load this machine's formats for @names (NULL-terminated "sys:name"). */
+int pw_tracedata_from_system(struct pw_tracedata *td, const char *const *names);
+void pw_tracedata_release(struct pw_tracedata *td);
+/* Resolve tracepoint @id for decoding; fills @tp. Fatal only for a kept
+ * event whose format is unusable. */
+int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,
+		  struct pw_tp *tp, const char *file);
+void pw_tp_release(struct pw_tp *tp);
+
+/* ---- the queued event: decoded payload, ordered by time ---- */
+
+enum {
+	PW_QK_COMM = PW_EV__MAX,	/* thread records, ordered with the samples */
+	PW_QK_FORK,
+	PW_QK_EXIT,
+};
+
+struct pw_qev {
+	uint64_t time;
+	uint64_t seq;		/* arrival order: ties keep it */
+	int32_t cpu;
+	int32_t tid;		/* sampling thread (COMM/FORK/EXIT: the thread) */
+	int32_t pid;		/* its process (COMM/FORK/EXIT: the process) */
+	uint16_t kind;		/* enum pw_event or PW_QK_* */
+	int32_t a_pid;		/* subject: prev / woken / migrated / stat task; FORK: ppid */
+	uint32_t a_comm;	/* intern ids, 0 = unknown */
+	int32_t b_pid;		/* switch: next */
+	uint32_t b_comm;
+	uint32_t str;		/* switch: prev_state; kvm_exit: exit reason */
+	int64_t val;		/* wakeup: target_cpu; migrate: dest_cpu; stat: delay */
+};
+
+/* Decode a tracepoint payload into @q (kind, subject, values).
+ * Returns 0, or PW_EFORMAT when the payload is too short for a field. */
+int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
+		 uint32_t size, struct pw_intern *strs, struct pw_qev *q);
+
+/* ---- order.c: perf's round-based time ordering, bounded ---- */
+
+typedef int (*pw_qev_fn)(const struct pw_qev *q, void *ctx);
+
+struct pw_order {
+	struct pw_qev *v;
+	size_t n, cap, max;
+	uint64_t next_flush;	/* flush up to this time at the next round */
+	uint64_t max_ts;	/* newest time queued */
+	uint64_t last_out;	/* newest time released */
+	bool released;
+	uint64_t late;		/* arrived older than what was released: dropped */
+	uint64_t seq;
+	pw_qev_fn fn;
+	void *ctx;
+};
+
+void pw_order_init(struct pw_order *o, size_t max, pw_qev_fn fn, void *ctx);
+void pw_order_release(struct pw_order *o);
+int pw_order_push(struct pw_order *o, struct pw_qev *q);
+int pw_order_round(struct pw_order *o);
+int pw_order_flush_all(struct pw_order *o);
+
+/* ---- derive.c: rows from ordered events ---- */
+
+struct pw_task {
+	int32_t tgid;		/* -1 unknown */
+	uint32_t comm;		/* COMM record name */
+	uint64_t wakeup;	/* first wakeup since the last switch-out, 0 none */
+	uint64_t out;		/* last switch-out, 0 none */
+	bool out_preempted;
+	uint64_t kvm_exit, kvm_entry;	/* last of each, 0 none */
+};
+
+struct pw_cpu {
+	int32_t pid;		/* task switched in, -1 none seen */
+	uint64_t in;		/* when */
+};
+
+struct pw_derive {
+	struct pw_intern *strs;
+	struct pw_u64map tids;		/* tid -> index into tasks */
+	struct pw_task *tasks;
+	size_t nr_tasks, cap_tasks;
+	struct pw_cpu *cpus;
+	size_t nr_cpus;
+	struct pw_meta *meta;
+	uint64_t rows;
+	pw_row_fn fn;
+	void *ctx;
+};
+
+int pw_derive_init(struct pw_derive *d, struct pw_intern *strs, struct pw_meta *meta,
+		   pw_row_fn fn, void *ctx);
+void pw_derive_release(struct pw_derive *d);
+int pw_derive_event(const struct pw_qev *q, void *d);
+
+#endif

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tracedata.c - perf's tracing data (the tracepoint formats recorded with
+ * the capture) parsed into libtraceevent, and payload decoding through
+ * fields resolved by name once per tracepoint.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <traceevent/event-parse.h>
+#include <traceevent/trace-seq.h>
+#include <tracefs/tracefs.h>
+
+#include "pw-log.h"
+#include "reader-local.h"
+
+/* A bounded cursor over the tracing data, for messages with offsets. */
+struct cur {
+	const uint8_t *p, *end, *start;
+	const char *file;
+	uint64_t base;		/* input offset of start */
+	bool swap;
+};
+
+static uint64_t cur_off(const struct cur *c)
+{
+	return c->base + (uint64_t)(c->p - c->start);
+}
+
+static int cur_fail(const struct cur *c, const char *what)
+{
+	pw_err("%s: offset %llu: tracing data: %s", c->file,
+	       (unsigned long long)cur_off(c), what);
+	return PW_EFORMAT;
+}
+
+static int cur_bytes(struct cur *c, size_t n, const uint8_t **out)
+{
+	if ((size_t)(c->end - c->p) < n)
+		return cur_fail(c, "truncated");
+	*out = c->p;
+	c->p += n;
+	return 0;
+}
+
+static int cur_u32(struct cur *c, uint32_t *v)
+{
+	const uint8_t *p;
+	int err = cur_bytes(c, 4, &p);
+
+	if (err)
+		return err;
+	memcpy(v, p, 4);
+	if (c->swap)
+		*v = __builtin_bswap32(*v);
+	return 0;
+}
+
+static int cur_u64(struct cur *c, uint64_t *v)
+{
+	const uint8_t *p;
+	int err = cur_bytes(c, 8, &p);
+
+	if (err)
+		return err;
+	memcpy(v, p, 8);
+	if (c->swap)
+		*v = __builtin_bswap64(*v);
+	return 0;
+}
+
+static int cur_str(struct cur *c, const char **s)
+{
+	const uint8_t *nul = memchr(c->p, 0, (size_t)(c->end - c->p));
+
+	if (!nul)
+		return cur_fail(c, "unterminated string");
+	*s = (const char *)c->p;
+	c->p = nul + 1;
+	return 0;
+}
+
+/* A u64-sized block, bounded by what is left. */
+static int cur_block64(struct cur *c, const uint8_t **p, size_t *n)
+{
+	uint64_t size;
+	int err = cur_u64(c, &size);
+
+	if (err)
+		return err;
+	if (size > (uint64_t)(c->end - c->p))
+		return cur_fail(c, "section size past the end");
+	*n = (size_t)size;
+	return cur_bytes(c, *n, p);
+}
+
+static void log_failed_format(const struct cur *c, const uint8_t *text, size_t n,
+			      const char *sys)
+{
+	char name[64] = "?";
+	const char *s = memmem(text, n, "name: ", 6);
+
+	if (s) {
+		size_t i = 0;
+
+		s += 6;
+		while (i < sizeof(name) - 1 && s + i < (const char *)text + n &&
+		       s[i] != '\n')
+			i++;
+		memcpy(name, s, i);
+		name[i] = 0;
+	}
+	pw_debug("%s: tracing data: format of %s:%s could not be parsed", c->file, sys,
+		 name);
+}
+
+static int parse_format(struct pw_tracedata *td, struct cur *c, const char *sys)
+{
+	const uint8_t *text;
+	size_t n;
+	int err = cur_block64(c, &text, &n);
+
+	if (err)
+		return err;
+	/* A failure only matters for an event we keep: pw_tp_resolve()
+	 * checks each needed event and reports it by name. */
+	if (tep_parse_event(td->tep, (const char *)text, n, sys)) {
+		td->nr_failed++;
+		log_failed_format(c, text, n, sys);
+	}
+	return 0;
+}
+
+int pw_tracedata_parse(struct pw_tracedata *td, const uint8_t *buf, size_t size,
+		       const char *file, uint64_t off)
+{
+	static const uint8_t magic[10] = { 23, 8, 68, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
+	struct cur c = { buf, buf + size, buf, file, off, false };
+	const uint8_t *p;
+	const char *version, *sys;
+	uint32_t count, nsys, page_size, u32;
+	uint64_t u64;
+	size_t n;
+	int err;
+
+	if (td->parsed) {
+		pw_warn("%s: offset %llu: a second copy of the tracing data is ignored", file,
+			(unsigned long long)off);
+		return 0;
+	}
+	if (size < sizeof(magic) || memcmp(buf, magic, sizeof(magic)))
+		return cur_fail(&c, "bad magic (not perf tracing data)");
+	c.p += sizeof(magic);
+	if ((err = cur_str(&c, &version)) || (err = cur_bytes(&c, 2, &p)))
+		return err;
+	c.swap = (p[0] != 0) != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+	td->tep = tep_alloc();
+	if (!td->tep)
+		return PW_ENOMEM;
+	tep_set_flag(td->tep, TEP_NSEC_OUTPUT);
+	tep_set_file_bigendian(td->tep, p[0] ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_local_bigendian(td->tep, __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ?
+				TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	if (p[1] != 4 && p[1] != 8)
+		return cur_fail(&c, "long size is neither 4 nor 8");
+	tep_set_long_size(td->tep, p[1]);
+	if ((err = cur_u32(&c, &page_size)))
+		return err;
+	tep_set_page_size(td->tep, (int)page_size);
+
+	if ((err = cur_bytes(&c, 12, &p)))
+		return err;
+	if (memcmp(p, "header_page", 12))
+		return cur_fail(&c, "missing header_page");
+	if ((err = cur_block64(&c, &p, &n)))
+		return err;
+	if (!tep_parse_header_page(td->tep, (char *)p, n, tep_get_long_size(td->tep)))
+		tep_set_long_size(td->tep, tep_get_header_page_size(td->tep));
+	if ((err = cur_bytes(&c, 13, &p)))
+		return err;
+	if (memcmp(p, "header_event", 13))
+		return cur_fail(&c, "missing header_event");
+	if ((err = cur_block64(&c, &p, &n)))
+		return err;
+
+	if ((err = cur_u32(&c, &count)))
+		return err;
+	for (uint32_t i = 0; i < count; i++)
+		if ((err = parse_format(td, &c, "ftrace")))
+			return err;
+	if ((err = cur_u32(&c, &nsys)))
+		return err;
+	for (uint32_t i = 0; i < nsys; i++) {
+		if ((err = cur_str(&c, &sys)) || (err = cur_u32(&c, &count)))
+			return err;
+		for (uint32_t j = 0; j < count; j++)
+			if ((err = parse_format(td, &c, sys)))
+				return err;
+	}
+	/* kallsyms and printk formats: not needed for the events we decode;
+	 * skipped, but their sizes must still fit. */
+	if ((err = cur_u32(&c, &u32)) || (err = cur_bytes(&c, u32, &p)))
+		return err;
+	if ((err = cur_u32(&c, &u32)) || (err = cur_bytes(&c, u32, &p)))
+		return err;
+	if (atof(version) >= 0.6 && c.p < c.end) {
+		if ((err = cur_u64(&c, &u64)))
+			return err;
+		if (u64 > (uint64_t)(c.end - c.p))
+			return cur_fail(&c, "saved cmdlines past the end");
+	}
+	td->parsed = true;
+	return 0;
+}
+
+int pw_tracedata_from_system(struct pw_tracedata *td, const char *const *names)
+{
+	const char *systems[] = { "sched", "kvm", NULL };
+
+	(void)names;
+	if (td->tep)
+		tep_free(td->tep);
+	td->tep = tracefs_local_events_system(NULL, systems);
+	if (!td->tep)
+		return PW_ENOTRACING;
+	td->parsed = true;
+	td->from_system = true;
+	return 0;
+}
+
+void pw_tracedata_release(struct pw_tracedata *td)
+{
+	if (td->tep)
+		tep_free(td->tep);
+	memset(td, 0, sizeof(*td));
+}
+
+/* Field names per kept event, by slot; a leading '?' marks optional ones. */
+static const char *const field_names[PW_EV__MAX][PW_F__MAX] = {
+	[PW_EV_SCHED_SWITCH] = { "prev_comm", "prev_pid", "prev_state", "next_comm", "next_pid" },
+	[PW_EV_SCHED_WAKEUP] = { "comm", "pid", "?target_cpu" },
+	[PW_EV_SCHED_WAKEUP_NEW] = { "comm", "pid", "?target_cpu" },
+	[PW_EV_SCHED_MIGRATE_TASK] = { "comm", "pid", "dest_cpu" },
+	[PW_EV_SCHED_STAT_SLEEP] = { "comm", "pid", "delay" },
+	[PW_EV_SCHED_STAT_IOWAIT] = { "comm", "pid", "delay" },
+	[PW_EV_KVM_EXIT] = { NULL, NULL, "exit_reason" },
+	[PW_EV_KVM_ENTRY] = { NULL },
+};
+
+static void field_set(struct pw_field *f, const struct tep_format_field *tf)
+{
+	f->present = true;
+	f->offset = tf->offset;
+	f->size = tf->size;
+	f->is_signed = tf->flags & TEP_FIELD_IS_SIGNED;
+	f->dynamic = tf->flags & TEP_FIELD_IS_DYNAMIC;
+	f->relative = tf->flags & TEP_FIELD_IS_RELATIVE;
+}
+
+int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,
+		  struct pw_tp *tp, const char *file)
+{
+	struct tep_event *ev = td->tep ? tep_find_event(td->tep, id) : NULL;
+	const char *short_name;
+	char buf[160];
+
+	memset(tp, 0, sizeof(*tp));
+	tp->id = id;
+	tp->kind = -1;
+	pw_u64map_init(&tp->strcache);
+	if (ev)
+		snprintf(buf, sizeof(buf), "%s:%s", ev->system, ev->name);
+	else if (attr_name)
+		snprintf(buf, sizeof(buf), "%s", attr_name);
+	else
+		snprintf(buf, sizeof(buf), "tracepoint id %d", id);
+	tp->name = strdup(buf);
+	if (!tp->name)
+		return PW_ENOMEM;
+	short_name = strchr(tp->name, ':');
+	short_name = short_name ? short_name + 1 : tp->name;
+	if (strncmp(tp->name, "sched:", 6) && strncmp(tp->name, "kvm:", 4))
+		return 0;
+	tp->kind = pw_event_from_name(short_name);
+	if (tp->kind < 0)
+		return 0;
+	if (!ev || (ev->flags & TEP_EVENT_FL_FAILED)) {
+		pw_err("%s: the tracing data has %s format for %s (id %d), an event perfwhiz "
+		       "needs", file, ev ? "an unparsable" : "no", tp->name, id);
+		return PW_EEVENTFMT;
+	}
+	tp->ev = ev;
+	for (int i = 0; i < PW_F__MAX; i++) {
+		const char *fname = field_names[tp->kind][i];
+		bool optional = fname && fname[0] == '?';
+		struct tep_format_field *tf;
+
+		if (!fname)
+			continue;
+		fname += optional;
+		tf = tep_find_field(ev, fname);
+		if (!tf) {
+			if (optional)
+				continue;
+			pw_err("%s: the format of %s (id %d) has no field '%s'", file, tp->name,
+			       id, fname);
+			return PW_EEVENTFMT;
+		}
+		field_set(&tp->f[i], tf);
+	}
+	if (tp->kind == PW_EV_KVM_EXIT) {
+		struct tep_format_field *tf = tep_find_field(ev, "isa");
+
+		if (tf)
+			field_set(&tp->isa, tf);
+	}
+	return 0;
+}
+
+void pw_tp_release(struct pw_tp *tp)
+{
+	free(tp->name);
+	pw_u64map_release(&tp->strcache);
+}
+
+/* Read an integer field; false when the payload is too short. */
+static bool field_int(const struct pw_field *f, const uint8_t *raw, uint32_t size,
+		      bool swap, int64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!f->present || f->offset < 0 || (uint64_t)f->offset + (uint64_t)f->size > size)
+		return false;
+	switch (f->size) {
+	case 1: {
+		uint8_t x = raw[f->offset];
+
+		v = f->is_signed ? (uint64_t)(int64_t)(int8_t)x : x;
+		break;
+	}
+	case 2: {
+		uint16_t x;
+
+		memcpy(&x, raw + f->offset, 2);
+		if (swap)
+			x = __builtin_bswap16(x);
+		v = f->is_signed ? (uint64_t)(int64_t)(int16_t)x : x;
+		break;
+	}
+	case 4: {
+		uint32_t x;
+
+		memcpy(&x, raw + f->offset, 4);
+		if (swap)
+			x = __builtin_bswap32(x);
+		v = f->is_signed ? (uint64_t)(int64_t)(int32_t)x : x;
+		break;
+	}
+	case 8:
+		memcpy(&v, raw + f->offset, 8);
+		if (swap)
+			v = __builtin_bswap64(v);
+		break;
+	default:
+		return false;
+	}
+	*out = (int64_t)v;
+	return true;
+}
+
+/* Read a string field (char[N] or __data_loc/__rel_loc) into an intern id. */
+static bool field_str(const struct pw_field *f, const uint8_t *raw, uint32_t size,
+		      bool swap, struct pw_intern *strs, uint32_t *id)
+{
+	const uint8_t *s;
+	size_t len;
+
+	if (!f->present || f->offset < 0 || (uint64_t)f->offset + (uint64_t)f->size > size)
+		return false;
+	if (f->dynamic) {
+		uint32_t loc, o, l;
+
+		memcpy(&loc, raw + f->offset, 4);
+		if (swap)
+			loc = __builtin_bswap32(loc);
+		o = loc & 0xffff;
+		l = loc >> 16;
+		if (f->relative)
+			o += (uint32_t)f->offset + (uint32_t)f->size;
+		if ((uint64_t)o + l > size)
+			return false;
+		s = raw + o;
+		len = l;
+	} else {
+		s = raw + f->offset;
+		len = (size_t)f->size;
+	}
+	*id = pw_intern_id(strs, (const char *)s, len);
+	return *id != 0;
+}
+
+/*
+ * The text the recorded print format gives for this payload, between
+ * @from and @to (e.g. "prev_state=" .. " ==> "), interned. This is how
+ * perf prints it, from the format in the file, never from a table here.
+ */
+static uint32_t printed_part(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
+			     uint32_t size, const char *from, const char *to,
+			     struct pw_intern *strs)
+{
+	struct tep_record rec = { .data = (void *)raw, .size = (int)size };
+	struct trace_seq s;
+	const char *a, *b;
+	uint32_t id = 0;
+
+	trace_seq_init(&s);
+	tep_print_event(td->tep, &s, &rec, "%s", TEP_PRINT_INFO);
+	trace_seq_terminate(&s);
+	if (s.buffer && (a = strstr(s.buffer, from))) {
+		a += strlen(from);
+		b = strstr(a, to);
+		if (!b)
+			b = a + strlen(a);
+		id = pw_intern_id(strs, a, (size_t)(b - a));
+	}
+	trace_seq_destroy(&s);
+	return id;
+}
+
+int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
+		 uint32_t size, struct pw_intern *strs, struct pw_qev *q)
+{
+	bool swap = tep_is_file_bigendian(td->tep) != tep_is_local_bigendian(td->tep);
+	int64_t v, isa = 0;
+	uint64_t key, cached;
+
+	q->kind = (uint16_t)tp->kind;
+	switch (tp->kind) {
+	case PW_EV_SCHED_SWITCH:
+		if (!field_int(&tp->f[PW_F_PID], raw, size, swap, &v))
+			return PW_EFORMAT;
+		q->a_pid = (int32_t)v;
+		if (!field_int(&tp->f[PW_F_NEXT_PID], raw, size, swap, &v))
+			return PW_EFORMAT;
+		q->b_pid = (int32_t)v;
+		if (!field_str(&tp->f[PW_F_COMM], raw, size, swap, strs, &q->a_comm) ||
+		    !field_str(&tp->f[PW_F_NEXT_COMM], raw, size, swap, strs, &q->b_comm) ||
+		    !field_int(&tp->f[PW_F_X], raw, size, swap, &v))
+			return PW_EFORMAT;
+		q->val = v;
+		key = (uint64_t)v;
+		if (!pw_u64map_get(&tp->strcache, key, &cached)) {
+			cached = printed_part(td, tp, raw, size, "prev_state=", " ==> ", strs);
+			if (pw_u64map_put(&tp->strcache, key, cached))
+				return PW_ENOMEM;
+		}
+		q->str = (uint32_t)cached;
+		return 0;
+	case PW_EV_SCHED_WAKEUP:
+	case PW_EV_SCHED_WAKEUP_NEW:
+	case PW_EV_SCHED_MIGRATE_TASK:
+	case PW_EV_SCHED_STAT_SLEEP:
+	case PW_EV_SCHED_STAT_IOWAIT:
+		if (!field_int(&tp->f[PW_F_PID], raw, size, swap, &v) ||
+		    !field_str(&tp->f[PW_F_COMM], raw, size, swap, strs, &q->a_comm))
+			return PW_EFORMAT;
+		q->a_pid = (int32_t)v;
+		q->val = PW_NONE;
+		if (tp->f[PW_F_X].present) {
+			if (!field_int(&tp->f[PW_F_X], raw, size, swap, &v))
+				return PW_EFORMAT;
+			q->val = v;
+		}
+		return 0;
+	case PW_EV_KVM_EXIT:
+		if (!field_int(&tp->f[PW_F_X], raw, size, swap, &v))
+			return PW_EFORMAT;
+		if (tp->isa.present && !field_int(&tp->isa, raw, size, swap, &isa))
+			return PW_EFORMAT;
+		q->val = v;
+		key = (uint64_t)(uint32_t)v | (uint64_t)isa << 32;
+		if (!pw_u64map_get(&tp->strcache, key, &cached)) {
+			cached = printed_part(td, tp, raw, size, "reason ", " rip ", strs);
+			if (pw_u64map_put(&tp->strcache, key, cached))
+				return PW_ENOMEM;
+		}
+		q->str = (uint32_t)cached;
+		return 0;
+	case PW_EV_KVM_ENTRY:
+		return 0;
+	}
+	return PW_EINVAL;
+}
