@@ -898,14 +898,21 @@ static void emit_sample(const struct line *l)
 
 	for (int i = 6; i < l->ntok; i++) {
 		char *eq = strchr(l->tok[i], '=');
+		bool optional;
 		const char *val;
 		size_t len;
 
 		if (!eq || eq == l->tok[i])
 			die("'%s': expected field=value", l->tok[i]);
-		*eq = '\0';
+		/* field?=value: only if the format has the field (layouts differ) */
+		optional = eq[-1] == '?';
+		eq[-optional] = '\0';
 		val = eq + 1;
 		f = find_field(ev, l->tok[i]);
+		if (!f && optional) {
+			eq[-optional] = optional ? '?' : '=';
+			continue;
+		}
 		if (!f)
 			die("%s has no field '%s' (see %s)", ev->name, l->tok[i], ev->path);
 		if (ev->given[f - ev->fields])
@@ -933,7 +940,7 @@ static void emit_sample(const struct line *l)
 			die("field %s: only integers, char arrays and __data_loc strings can be set",
 			    f->name);
 		}
-		*eq = '=';
+		eq[-optional] = optional ? '?' : '=';
 	}
 	/* __data_loc fields not given: an empty string, as the kernel would store */
 	for (size_t i = 0; i < ev->nr_fields; i++) {
@@ -1493,7 +1500,8 @@ static void usage(FILE *f)
 "        a tracepoint sample of EVENT (a name with DIR/EVENT.format). Fields by\n"
 "        name: integers (decimal, 0x hex, negative), char[N] and __data_loc\n"
 "        strings. Unset fields are 0; common_type is the format's ID,\n"
-"        common_pid is TID.\n"
+"        common_pid is TID. field?=value sets the field only if the format\n"
+"        has it (e.g. vcpu_id?=1 for both kvm_exit layouts).\n"
 "  event EVENT                          declare an event without samples\n"
 "  comm PID TID NAME [TIME_NS CPU]      PERF_RECORD_COMM\n"
 "  fork PID PPID TID PTID TIME_NS [CPU] PERF_RECORD_FORK\n"
