@@ -1188,6 +1188,14 @@ int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx)
 		} else {
 			pw_input_consume(&r->in, h.size);
 		}
+		if ((err == PW_EFORMAT || err == PW_ECOMPRESS) && r->order.seq) {
+			/* Corrupt from here on; the events before are good. */
+			r->meta.partial = true;
+			pw_err("%s: stopping at offset %llu; every complete record before it "
+			       "was used", r->name, (unsigned long long)off);
+			err = 0;
+			break;
+		}
 		if (err)
 			break;
 	}

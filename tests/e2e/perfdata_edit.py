@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Make broken perf.data files from good ones, for the bad-input tests.
+
+  perfdata_edit.py records FILE            offset, type and size of each record
+                                           of the data section (file layout)
+  perfdata_edit.py poke FILE OFF FMT VALUE write struct.pack(FMT, VALUE) at OFF
+  perfdata_edit.py replace FILE OLD NEW    replace the first OLD bytes with NEW
+                                           (same length)
+  perfdata_edit.py cut FILE SIZE           truncate to SIZE bytes
+"""
+import struct
+import sys
+
+
+def records(path):
+    d = open(path, "rb").read()
+    if d[8:16] == struct.pack("<Q", 16):
+        off, end = 16, len(d)
+    else:
+        off, size = struct.unpack_from("<QQ", d, 40)
+        end = off + size
+    out = []
+    while off + 8 <= end:
+        t, _, s = struct.unpack_from("<IHH", d, off)
+        out.append(f"{off} {t} {s}\n")
+        if s < 8:
+            break
+        if t == 66:                      # tracing data follows its record
+            s += struct.unpack_from("<I", d, off + 8)[0]
+        off += s
+    try:
+        sys.stdout.write("".join(out))
+        sys.stdout.flush()
+    except BrokenPipeError:          # the reader had what it wanted
+        sys.stdout = None
+
+
+def main(a):
+    if a[0] == "records":
+        records(a[1])
+    elif a[0] == "poke":
+        with open(a[1], "r+b") as f:
+            f.seek(int(a[2]))
+            f.write(struct.pack(a[3], int(a[4], 0)))
+    elif a[0] == "replace":
+        d = open(a[1], "rb").read()
+        old, new = a[2].encode(), a[3].encode()
+        assert len(old) == len(new) and old in d, "replace: same length, and present"
+        open(a[1], "wb").write(d.replace(old, new, 1))
+    elif a[0] == "cut":
+        with open(a[1], "r+b") as f:
+            f.truncate(int(a[2]))
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
