@@ -66,16 +66,12 @@ static int release_upto(struct pw_order *o, uint64_t limit)
 static int release_half(struct pw_order *o)
 {
 	qsort(o->v, o->n, sizeof(*o->v), qev_cmp);
-	return release_upto(o, o->v[o->n / 2].time);
+	return release_upto(o, o->v[(o->n - 1) / 2].time);
 }
 
 int pw_order_push(struct pw_order *o, struct pw_qev *q)
 {
 	q->seq = o->seq++;
-	if (o->released && q->time < o->last_out) {
-		o->late++;
-		return 0;
-	}
 	if (o->n == o->cap) {
 		int err;
 
@@ -95,6 +91,11 @@ int pw_order_push(struct pw_order *o, struct pw_qev *q)
 			o->v = nv;
 			o->cap = ncap;
 		}
+	}
+	/* Checked after making room, which may have released newer events. */
+	if (o->released && q->time < o->last_out) {
+		o->late++;
+		return 0;
 	}
 	o->v[o->n++] = *q;
 	if (q->time > o->max_ts)

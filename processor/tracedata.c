@@ -204,7 +204,7 @@ int pw_tracedata_parse(struct pw_tracedata *td, const uint8_t *buf, size_t size,
 		return err;
 	if ((err = cur_u32(&c, &u32)) || (err = cur_bytes(&c, u32, &p)))
 		return err;
-	if (atof(version) >= 0.6 && c.p < c.end) {
+	if (atof(version) >= 0.6) {
 		if ((err = cur_u64(&c, &u64)))
 			return err;
 		if (u64 > (uint64_t)(c.end - c.p))

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+/* test-derive.c - durations, waits and names derived from ordered events. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pw-log.h"
+#include "reader-local.h"
+
+#define MAXR 32
+
+struct rows {
+	struct pw_row r[MAXR];
+	char task[MAXR][32], next[MAXR][32], reason[MAXR][32];
+	int n;
+};
+
+static int keep(const struct pw_row *row, void *ctx)
+{
+	struct rows *rs = ctx;
+
+	assert_true(rs->n < MAXR);
+	rs->r[rs->n] = *row;
+	snprintf(rs->task[rs->n], 32, "%s", row->task ? row->task : "(null)");
+	snprintf(rs->next[rs->n], 32, "%s", row->next_task ? row->next_task : "(null)");
+	snprintf(rs->reason[rs->n], 32, "%s", row->exit_reason ? row->exit_reason : "(null)");
+	rs->n++;
+	return 0;
+}
+
+struct fx {
+	struct pw_intern *strs;
+	struct pw_meta meta;
+	struct pw_derive d;
+	struct rows rows;
+};
+
+static struct fx *fx_new(void)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->strs = pw_intern_new();
+	pw_meta_init(&f->meta);
+	pw_derive_init(&f->d, f->strs, &f->meta, keep, &f->rows);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	pw_derive_release(&f->d);
+	pw_meta_release(&f->meta);
+	pw_intern_free(f->strs);
+	free(f);
+}
+
+static uint32_t s(struct fx *f, const char *str)
+{
+	return pw_intern_id(f->strs, str, strlen(str));
+}
+
+static void sw(struct fx *f, uint64_t t, int cpu, int prev, const char *pc, const char *state,
+	       int next, const char *nc)
+{
+	struct pw_qev q = { .time = t, .cpu = cpu, .tid = prev, .pid = prev,
+			    .kind = PW_EV_SCHED_SWITCH, .a_pid = prev, .a_comm = s(f, pc),
+			    .b_pid = next, .b_comm = s(f, nc), .str = s(f, state) };
+
+	assert_int_equal(pw_derive_event(&q, &f->d), 0);
+}
+
+static void ev(struct fx *f, uint64_t t, int kind, int tid, int subject, const char *comm,
+	       int64_t val)
+{
+	struct pw_qev q = { .time = t, .cpu = 1, .tid = tid, .pid = 100, .kind = (uint16_t)kind,
+			    .a_pid = subject, .a_comm = comm ? s(f, comm) : 0, .val = val,
+			    .str = kind == PW_EV_KVM_EXIT ? s(f, "HLT") : 0 };
+
+	assert_int_equal(pw_derive_event(&q, &f->d), 0);
+}
+
+static void test_switch_run_and_wait(void **state)
+{
+	struct fx *f = fx_new();
+	struct pw_row *r = f->rows.r;
+
+	(void)state;
+	sw(f, 1000, 0, 0, "swapper/0", "R", 10, "a");		/* a in at 1000 */
+	ev(f, 1500, PW_EV_SCHED_WAKEUP, 0, 20, "b", 0);		/* b woken at 1500 */
+	ev(f, 1600, PW_EV_SCHED_WAKEUP, 0, 20, "b", 0);		/* not the first: ignored */
+	sw(f, 3000, 0, 10, "a", "R", 20, "b");			/* a ran 2000, b waited 1500 */
+	sw(f, 3500, 0, 20, "b", "S", 10, "a");			/* a preempted at 3000: waited 500 */
+	sw(f, 4000, 1, 20, "b", "S", 30, "c");			/* b not switched in on cpu 1 */
+	assert_int_equal(f->rows.n, 6);
+	assert_int_equal(r[0].duration_ns, PW_NONE);	/* switch-in of swapper not seen */
+	assert_int_equal(r[0].next_wait_ns, PW_NONE);	/* a: no wakeup seen */
+	assert_int_equal(r[3].event, PW_EV_SCHED_SWITCH);
+	assert_int_equal(r[3].duration_ns, 2000);
+	assert_int_equal(r[3].next_wait_ns, 1500);
+	assert_string_equal(f->rows.task[3], "a");
+	assert_string_equal(f->rows.next[3], "b");
+	assert_int_equal(r[4].duration_ns, 500);
+	assert_int_equal(r[4].next_wait_ns, 500);	/* from a's preemption */
+	assert_int_equal(r[5].duration_ns, PW_NONE);
+	assert_int_equal(r[5].next_wait_ns, PW_NONE);	/* c: nothing known */
+	assert_int_equal(r[1].target_cpu, 0);
+	assert_int_equal(f->meta.stored[PW_EV_SCHED_SWITCH], 4);
+	assert_int_equal(f->meta.stored[PW_EV_SCHED_WAKEUP], 2);
+	assert_int_equal(f->meta.first_ns, 1000);
+	assert_int_equal(f->meta.last_ns, 4000);
+	fx_free(f);
+}
+
+static void test_idle_never_waits(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sw(f, 100, 0, 0, "swapper/0", "R", 10, "a");
+	sw(f, 200, 1, 11, "b", "S", 0, "swapper/1");	/* pid 0 on another CPU */
+	assert_int_equal(f->rows.r[1].next_wait_ns, PW_NONE);
+	fx_free(f);
+}
+
+static void test_kvm_times_and_names(void **state)
+{
+	struct fx *f = fx_new();
+	struct pw_qev comm = { .kind = PW_QK_COMM, .pid = 100, .tid = 101 };
+	struct pw_row *r = f->rows.r;
+
+	(void)state;
+	comm.a_comm = s(f, "CPU 0/KVM");
+	pw_derive_event(&comm, &f->d);
+	ev(f, 1000, PW_EV_KVM_EXIT, 101, 0, NULL, 12);	/* no entry seen yet */
+	ev(f, 1300, PW_EV_KVM_ENTRY, 101, 0, NULL, 0);	/* handled 300 */
+	ev(f, 5300, PW_EV_KVM_EXIT, 101, 0, NULL, 12);	/* guest 4000 */
+	ev(f, 5400, PW_EV_KVM_EXIT, 101, 0, NULL, 12);	/* entry lost: unknown */
+	ev(f, 5500, PW_EV_KVM_ENTRY, 101, 0, NULL, 0);	/* from the last exit: 100 */
+	assert_int_equal(f->rows.n, 5);
+	assert_int_equal(r[0].duration_ns, PW_NONE);
+	assert_int_equal(r[1].duration_ns, 300);
+	assert_int_equal(r[2].duration_ns, 4000);
+	assert_int_equal(r[3].duration_ns, PW_NONE);
+	assert_int_equal(r[4].duration_ns, 100);
+	assert_string_equal(f->rows.task[2], "CPU 0/KVM");
+	assert_string_equal(f->rows.reason[2], "HLT");
+	assert_int_equal(r[2].pid, 101);
+	assert_int_equal(r[2].tgid, 100);
+	fx_free(f);
+}
+
+static void test_stat_and_fork(void **state)
+{
+	struct fx *f = fx_new();
+	struct pw_qev fork = { .kind = PW_QK_FORK, .pid = 300, .tid = 301, .a_pid = 300 };
+	struct pw_qev comm = { .kind = PW_QK_COMM, .pid = 300, .tid = 300 };
+
+	(void)state;
+	comm.a_comm = s(f, "qemu");
+	pw_derive_event(&comm, &f->d);
+	pw_derive_event(&fork, &f->d);
+	ev(f, 10, PW_EV_SCHED_STAT_IOWAIT, 5, 301, "qemu", 777);
+	ev(f, 20, PW_EV_SCHED_MIGRATE_TASK, 5, 301, "qemu", 3);
+	ev(f, 30, PW_EV_KVM_ENTRY, 301, 0, NULL, 0);
+	assert_int_equal(f->rows.r[0].pid, 301);
+	assert_int_equal(f->rows.r[0].tgid, 300);	/* from FORK */
+	assert_int_equal(f->rows.r[0].duration_ns, 777);
+	assert_int_equal(f->rows.r[1].target_cpu, 3);
+	assert_int_equal(f->rows.r[1].duration_ns, PW_NONE);
+	assert_string_equal(f->rows.task[2], "qemu");	/* the parent's name */
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_switch_run_and_wait),
+		cmocka_unit_test(test_idle_never_waits),
+		cmocka_unit_test(test_kvm_times_and_names),
+		cmocka_unit_test(test_stat_and_fork),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
