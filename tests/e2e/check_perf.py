@@ -2,10 +2,10 @@
 """Compare perfwhiz-proc's CSV with perf's own decoding of the same capture.
 
   check_perf.py script CSV PERF_SCRIPT_OUTPUT
-      every sched_switch / sched_wakeup / sched_wakeup_new / sched_migrate_task
-      sample that `perf script --ns -F tid,pid,cpu,time,event,trace` prints
+      every sample of a kept event that `perf script --ns -F tid,pid,cpu,time,event,trace` prints
       must be a row of the CSV, in the same order, with the same time, cpu,
-      pids, names, prev_state and target cpu; and nothing more.
+      pids, names, prev_state, target cpu, sleep/iowait delay and kvm exit
+      reason; and nothing more.
   check_perf.py timehist CSV PERF_SCHED_TIMEHIST_OUTPUT [--no-delay]
       every sched_switch's duration_ns equals the run time that
       `perf sched timehist` prints for that switch (to its microsecond
@@ -14,13 +14,18 @@
       (--no-delay: not compared, for captures holding sched_waking, which
       timehist prefers to sched_wakeup).
 
+  check_perf.py kvmstat CSV PERF_KVM_STAT_REPORT_OUTPUT
+      per exit reason, the samples, min, max and average of the kvm_entry
+      durations equal what `perf kvm stat report --event=vmexit` prints.
+
 Prints what it checked; exits 1 on the first mismatches (up to 10 shown).
 """
 import csv
 import re
 import sys
 
-KEPT = {"sched_switch", "sched_wakeup", "sched_wakeup_new", "sched_migrate_task"}
+KEPT = {"sched_switch", "sched_wakeup", "sched_wakeup_new", "sched_migrate_task",
+        "sched_stat_sleep", "sched_stat_iowait", "kvm_exit", "kvm_entry"}
 
 
 def load_csv(path):
@@ -39,6 +44,8 @@ LINE = re.compile(r"^\s*(-?\d+)/(-?\d+)\s+\[(\d+)\]\s+(\d+)\.(\d{9}):\s+(\w+):(\
 SWITCH = re.compile(r"^prev_comm=(.*) prev_pid=(-?\d+) prev_prio=-?\d+ prev_state=(\S+) ==> "
                     r"next_comm=(.*) next_pid=(-?\d+) next_prio=-?\d+$")
 WAKEUP = re.compile(r"^comm=(.*) pid=(-?\d+) prio=-?\d+(?: success=\d+)? target_cpu=(\d+)$")
+STAT = re.compile(r"^comm=(.*) pid=(-?\d+) delay=(\d+) \[ns\]$")
+KVM_EXIT = re.compile(r"reason (.*?) rip 0x")
 MIGRATE = re.compile(r"^comm=(.*) pid=(-?\d+) prio=-?\d+ orig_cpu=\d+ dest_cpu=(\d+)$")
 
 
@@ -49,7 +56,7 @@ def expected_from_script(path):
             m = LINE.match(line.rstrip("\n"))
             if not m:
                 continue
-            tid, pid, cpu, sec, nsec, system, event, trace = m.groups()
+            pid, tid, cpu, sec, nsec, system, event, trace = m.groups()  # "pid/tid"
             if event not in KEPT:
                 continue
             time_ns = str(int(sec) * 1000000000 + int(nsec))
@@ -61,6 +68,13 @@ def expected_from_script(path):
                 row.update(task=s[1], pid=s[2], prev_state=s[3], next_task=s[4], next_pid=s[5])
                 if tid == s[2]:
                     row["tgid"] = pid
+            elif event.startswith("sched_stat_"):
+                s = STAT.match(trace)
+                row.update(task=s[1], pid=s[2], duration_ns=s[3])
+            elif event == "kvm_exit":
+                row.update(pid=tid, tgid=pid, exit_reason=KVM_EXIT.search(trace)[1])
+            elif event == "kvm_entry":
+                row.update(pid=tid, tgid=pid)
             elif event == "sched_migrate_task":
                 s = MIGRATE.match(trace)
                 row.update(task=s[1], pid=s[2], target_cpu=str(int(s[3])))
@@ -145,13 +159,46 @@ def check_timehist(csv_path, th_path, delays=True):
     print(f"{n_run} run times and {n_delay} scheduling delays equal to perf sched timehist")
 
 
+KS = re.compile(r"^\s*(\S+)\s+(\d+)\s+[\d.]+%\s+[\d.]+%\s+([\d.]+)us\s+([\d.]+)us\s+([\d.]+)us")
+
+
+def check_kvmstat(csv_path, ks_path):
+    """Per exit reason: samples, min, max and average handling time (exit to
+    the next entry of the same thread, the kvm_entry rows' duration_ns) equal
+    what `perf kvm stat report --event=vmexit` prints, to its 0.01 us."""
+    want = {}
+    with open(ks_path) as f:
+        for line in f:
+            m = KS.match(line)
+            if m and m[1] != "VM-EXIT":
+                want[m[1]] = (int(m[2]), m[3], m[4], m[5])
+    last_reason, seen_entry, times = {}, set(), {}
+    for r in load_csv(csv_path):
+        if r["event"] == "kvm_exit":
+            last_reason[r["pid"]] = r["exit_reason"] if r["pid"] in seen_entry else None
+        elif r["event"] == "kvm_entry":
+            seen_entry.add(r["pid"])
+            reason = last_reason.pop(r["pid"], None)
+            if reason is not None and r["duration_ns"]:
+                times.setdefault(reason, []).append(int(r["duration_ns"]))
+    us = lambda ns: f"{ns / 1000:.2f}"
+    got = {k: (len(v), us(min(v)), us(max(v)), us(sum(v) / len(v))) for k, v in times.items()}
+    if not want:
+        fail(["perf kvm stat printed no exit reasons"])
+    if got != want:
+        fail([f"perf kvm stat: {want}", f"perfwhiz:       {got}"])
+    print(f"{len(want)} exit reasons equal to perf kvm stat: {want}")
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     no_delay = "--no-delay" in args
     args = [a for a in args if a != "--no-delay"]
-    if len(args) != 3 or args[0] not in ("script", "timehist"):
+    if len(args) != 3 or args[0] not in ("script", "timehist", "kvmstat"):
         raise SystemExit(__doc__)
-    if args[0] == "script":
+    if args[0] == "kvmstat":
+        check_kvmstat(args[1], args[2])
+    elif args[0] == "script":
         check_script(args[1], args[2])
     else:
         check_timehist(args[1], args[2], not no_delay)
