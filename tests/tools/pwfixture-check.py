@@ -5,9 +5,10 @@
 #   PWFIXTURE_SPEC=SPEC PWFIXTURE_FORMATS=DIR [PWFIXTURE_KVM_EXIT_FORMAT=FILE]
 #   [PWFIXTURE_BIG_ENDIAN=1] perf script -s tests/tools/pwfixture-check.py -i FILE
 #
-# For every sample, in time order: time, cpu, pid, tid, the thread's comm as
-# perf tracks it from COMM/FORK records, common_type/flags/preempt_count from
-# the raw payload, common_pid, and every field libtraceevent decodes by name
+# For every sample, in time order: time, cpu, pid, tid, period (1), the
+# thread's comm as perf tracks it from COMM/FORK records, common_type/flags/
+# preempt_count from the raw payload, common_pid, and every field
+# libtraceevent decodes by name
 # (fields the spec does not set must be 0 or ""). This reads the spec with its
 # own small parser, independent of pwfixture's. The last line printed is
 # "pwfixture-check: ok, N samples" or "pwfixture-check: N problems".
@@ -126,6 +127,8 @@ def check(exp, got):
     for key in ("time", "cpu", "pid", "tid"):
         if s[key] != exp[key]:
             bad(key, exp[key], s[key])
+    if s.get("period") != 1:
+        bad("period", 1, s.get("period"))
     if fields["common_s"] * 1000000000 + fields["common_ns"] != exp["time"]:
         bad("common_s/ns", exp["time"], (fields["common_s"], fields["common_ns"]))
     if psd.get("comm") != exp["comm"]:

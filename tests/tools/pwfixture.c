@@ -575,7 +575,8 @@ static struct event *use_event(const char *spelled)
 struct line {
 	unsigned no;
 	int ntok;
-	char **tok;
+	char **tok;		/* point into text */
+	char *text;
 };
 
 static struct line *lines;
@@ -649,6 +650,7 @@ static void read_spec(const char *path)
 			memcpy(keep, text, n + 1);
 			for (int i = 0; i < l.ntok; i++)
 				l.tok[i] = keep + (l.tok[i] - text);
+			l.text = keep;
 			lines = xrealloc(lines, (nr_lines + 1) * sizeof(*lines));
 			lines[nr_lines++] = l;
 		}
@@ -1428,6 +1430,31 @@ static void write_output(const char *path, const struct buf *b)
 
 /* ---- main ------------------------------------------------------------------- */
 
+/* free_all - everything the spec and its formats allocated (for leak checkers) */
+static void free_all(void)
+{
+	for (size_t i = 0; i < nr_events; i++) {
+		struct event *ev = &events[i];
+
+		for (size_t f = 0; f < ev->nr_fields; f++)
+			free(ev->fields[f].name);
+		free(ev->fields);
+		free(ev->given);
+		free(ev->name);
+		free(ev->system);
+		free(ev->path);
+		free(ev->text);
+	}
+	free(events);
+	for (size_t i = 0; i < nr_lines; i++) {
+		free(lines[i].text);
+		free(lines[i].tok);
+	}
+	free(lines);
+	buf_free(&data);
+	buf_free(&cmdlines);
+}
+
 static bool is_dir(const char *path)
 {
 	struct stat st;
@@ -1580,5 +1607,7 @@ int main(int argc, char **argv)
 	else
 		build_file(&file);
 	write_output(out, &file);
+	buf_free(&file);
+	free_all();
 	return 0;
 }
