@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pw-intern.h"
+#include "intern.h"
+#include "pw-log.h"
 
 struct pw_intern {
 	uint32_t *slots;	/* ids, 0 = empty; size is a power of two */
@@ -12,6 +13,7 @@ struct pw_intern {
 	uint32_t cap;		/* capacity of strs/hashes */
 	char **strs;		/* strs[id - 1] */
 	uint32_t *hashes;	/* hashes[id - 1] */
+	uint32_t *lens;		/* lens[id - 1] */
 };
 
 static uint32_t hash_bytes(const char *s, size_t len)
@@ -46,6 +48,7 @@ void pw_intern_free(struct pw_intern *t)
 		free(t->strs[i]);
 	free(t->strs);
 	free(t->hashes);
+	free(t->lens);
 	free(t->slots);
 	free(t);
 }
@@ -70,44 +73,48 @@ static int grow_slots(struct pw_intern *t)
 	return 0;
 }
 
-uint32_t pw_intern_add(struct pw_intern *t, const char *s, size_t len)
+int64_t pw_intern_add(struct pw_intern *t, const char *s, size_t len)
 {
-	const char *nul = memchr(s, 0, len);
 	uint32_t h, i, id;
 	char *copy;
 
-	if (nul)
-		len = (size_t)(nul - s);
+	if (len > UINT32_MAX)
+		return PW_EINVAL;
 	h = hash_bytes(s, len);
 	for (i = h & t->mask; (id = t->slots[i]); i = (i + 1) & t->mask) {
-		const char *o = t->strs[id - 1];
-
-		if (t->hashes[id - 1] == h && !strncmp(o, s, len) && !o[len])
+		if (t->hashes[id - 1] == h && t->lens[id - 1] == len &&
+		    !memcmp(t->strs[id - 1], s, len))
 			return id;
 	}
 	if (t->count == UINT32_MAX - 1 || t->count >= t->mask)
-		return 0;
+		return PW_ENOMEM;
 	if (t->count == t->cap) {
 		uint32_t ncap = t->cap ? t->cap * 2 : 64;
 		char **nstrs = realloc(t->strs, ncap * sizeof(*nstrs));
 
 		if (!nstrs)
-			return 0;
+			return PW_ENOMEM;
 		t->strs = nstrs;
 		uint32_t *nh = realloc(t->hashes, ncap * sizeof(*nh));
 
 		if (!nh)
-			return 0;
+			return PW_ENOMEM;
 		t->hashes = nh;
+		uint32_t *nl = realloc(t->lens, ncap * sizeof(*nl));
+
+		if (!nl)
+			return PW_ENOMEM;
+		t->lens = nl;
 		t->cap = ncap;
 	}
 	copy = malloc(len + 1);
 	if (!copy)
-		return 0;
+		return PW_ENOMEM;
 	memcpy(copy, s, len);
 	copy[len] = 0;
 	t->strs[t->count] = copy;
 	t->hashes[t->count] = h;
+	t->lens[t->count] = (uint32_t)len;
 	id = ++t->count;
 	t->slots[i] = id;
 	/* Keep the load under 3/4; if growing fails the table stays valid,
@@ -117,9 +124,13 @@ uint32_t pw_intern_add(struct pw_intern *t, const char *s, size_t len)
 	return id;
 }
 
-const char *pw_intern_str(const struct pw_intern *t, uint32_t id)
+const char *pw_intern_str(const struct pw_intern *t, uint32_t id, size_t *len)
 {
-	return id && id <= t->count ? t->strs[id - 1] : NULL;
+	if (!id || id > t->count)
+		return NULL;
+	if (len)
+		*len = t->lens[id - 1];
+	return t->strs[id - 1];
 }
 
 uint32_t pw_intern_count(const struct pw_intern *t)
