@@ -1,139 +1,177 @@
 // SPDX-License-Identifier: MIT
-/* intern.c - string interning with open addressing over FNV-1a hashes. */
+/*
+ * intern.c - string interning: strings packed into blocks that never move
+ * (so returned pointers stay valid), and an open-addressing hash of ids.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include "intern.h"
 #include "pw-log.h"
 
-struct pw_intern {
-	uint32_t *slots;	/* ids, 0 = empty; size is a power of two */
-	uint32_t mask;
-	uint32_t count;
-	uint32_t cap;		/* capacity of strs/hashes */
-	char **strs;		/* strs[id - 1] */
-	uint32_t *hashes;	/* hashes[id - 1] */
-	uint32_t *lens;		/* lens[id - 1] */
+#define BLOCK_SIZE 65536
+
+struct pw_intern_ent {
+	const char *s;
+	uint32_t len;
+	uint32_t hash;
 };
 
-static uint32_t hash_bytes(const char *s, size_t len)
+struct pw_intern_block {
+	struct pw_intern_block *next;
+	size_t used, size;
+	char data[];
+};
+
+struct pw_intern {
+	struct pw_intern_block *blocks;	/* newest first */
+	struct pw_intern_ent *ents;	/* ents[id - 1] */
+	uint32_t nr, ents_cap;
+	uint32_t *slots;		/* ids, 0 = empty */
+	uint32_t nr_slots;		/* power of two */
+};
+
+/* FNV-1a: short task names, where it is as good as anything and simple. */
+static uint32_t str_hash(const char *s, size_t len)
 {
 	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
 	return h;
 }
 
 struct pw_intern *pw_intern_new(void)
 {
-	struct pw_intern *t = calloc(1, sizeof(*t));
+	struct pw_intern *in = calloc(1, sizeof(*in));
 
-	if (!t)
+	if (!in)
 		return NULL;
-	t->slots = calloc(64, sizeof(*t->slots));
-	if (!t->slots) {
-		free(t);
+	in->nr_slots = 64;
+	in->slots = calloc(in->nr_slots, sizeof(*in->slots));
+	if (!in->slots) {
+		free(in);
 		return NULL;
 	}
-	t->mask = 63;
-	return t;
+	return in;
 }
 
-void pw_intern_free(struct pw_intern *t)
+void pw_intern_free(struct pw_intern *in)
 {
-	if (!t)
+	struct pw_intern_block *b, *next;
+
+	if (!in)
 		return;
-	for (uint32_t i = 0; i < t->count; i++)
-		free(t->strs[i]);
-	free(t->strs);
-	free(t->hashes);
-	free(t->lens);
-	free(t->slots);
-	free(t);
+	for (b = in->blocks; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(in->ents);
+	free(in->slots);
+	free(in);
 }
 
-static int grow_slots(struct pw_intern *t)
+static int rehash(struct pw_intern *in)
 {
-	uint32_t nmask = t->mask * 2 + 1;
-	uint32_t *ns = calloc((size_t)nmask + 1, sizeof(*ns));
+	uint32_t n = in->nr_slots * 2;
+	uint32_t *slots = calloc(n, sizeof(*slots));
 
-	if (!ns)
-		return -1;
-	for (uint32_t id = 1; id <= t->count; id++) {
-		uint32_t i = t->hashes[id - 1] & nmask;
+	if (!slots)
+		return PW_ENOMEM;
+	for (uint32_t id = 1; id <= in->nr; id++) {
+		uint32_t i = in->ents[id - 1].hash & (n - 1);
 
-		while (ns[i])
-			i = (i + 1) & nmask;
-		ns[i] = id;
+		while (slots[i])
+			i = (i + 1) & (n - 1);
+		slots[i] = id;
 	}
-	free(t->slots);
-	t->slots = ns;
-	t->mask = nmask;
+	free(in->slots);
+	in->slots = slots;
+	in->nr_slots = n;
 	return 0;
 }
 
-int64_t pw_intern_add(struct pw_intern *t, const char *s, size_t len)
+/* Room for @len + 1 bytes that will never move. */
+static char *store(struct pw_intern *in, size_t len)
 {
-	uint32_t h, i, id;
+	struct pw_intern_block *b = in->blocks;
+	char *p;
+
+	if (!b || b->size - b->used < len + 1) {
+		size_t size = len + 1 > BLOCK_SIZE ? len + 1 : BLOCK_SIZE;
+
+		b = malloc(sizeof(*b) + size);
+		if (!b)
+			return NULL;
+		b->size = size;
+		b->used = 0;
+		/* a big string's own block goes behind, keeping the current one open */
+		if (size > BLOCK_SIZE && in->blocks) {
+			b->next = in->blocks->next;
+			in->blocks->next = b;
+		} else {
+			b->next = in->blocks;
+			in->blocks = b;
+		}
+	}
+	p = b->data + b->used;
+	b->used += len + 1;
+	return p;
+}
+
+int64_t pw_intern_add(struct pw_intern *in, const char *s, size_t len)
+{
+	uint32_t h = str_hash(s, len), i;
+	struct pw_intern_ent *e;
 	char *copy;
 
-	if (len > UINT32_MAX)
+	if (len >= UINT32_MAX)
 		return PW_EINVAL;
-	h = hash_bytes(s, len);
-	for (i = h & t->mask; (id = t->slots[i]); i = (i + 1) & t->mask) {
-		if (t->hashes[id - 1] == h && t->lens[id - 1] == len &&
-		    !memcmp(t->strs[id - 1], s, len))
-			return id;
+	for (i = h & (in->nr_slots - 1); in->slots[i]; i = (i + 1) & (in->nr_slots - 1)) {
+		e = &in->ents[in->slots[i] - 1];
+		if (e->hash == h && e->len == len && !memcmp(e->s, s, len))
+			return in->slots[i];
 	}
-	if (t->count == UINT32_MAX - 1 || t->count >= t->mask)
+	if (in->nr >= UINT32_MAX / 4)
 		return PW_ENOMEM;
-	if (t->count == t->cap) {
-		uint32_t ncap = t->cap ? t->cap * 2 : 64;
-		char **nstrs = realloc(t->strs, ncap * sizeof(*nstrs));
-
-		if (!nstrs)
+	if ((uint64_t)(in->nr + 1) * 2 > in->nr_slots) {
+		if (rehash(in))
 			return PW_ENOMEM;
-		t->strs = nstrs;
-		uint32_t *nh = realloc(t->hashes, ncap * sizeof(*nh));
-
-		if (!nh)
-			return PW_ENOMEM;
-		t->hashes = nh;
-		uint32_t *nl = realloc(t->lens, ncap * sizeof(*nl));
-
-		if (!nl)
-			return PW_ENOMEM;
-		t->lens = nl;
-		t->cap = ncap;
+		for (i = h & (in->nr_slots - 1); in->slots[i]; i = (i + 1) & (in->nr_slots - 1))
+			;
 	}
-	copy = malloc(len + 1);
+	if (in->nr == in->ents_cap) {
+		uint32_t cap = in->ents_cap ? in->ents_cap * 2 : 64;
+		struct pw_intern_ent *ne = realloc(in->ents, (size_t)cap * sizeof(*ne));
+
+		if (!ne)
+			return PW_ENOMEM;
+		in->ents = ne;
+		in->ents_cap = cap;
+	}
+	copy = store(in, len);
 	if (!copy)
 		return PW_ENOMEM;
 	memcpy(copy, s, len);
-	copy[len] = 0;
-	t->strs[t->count] = copy;
-	t->hashes[t->count] = h;
-	t->lens[t->count] = (uint32_t)len;
-	id = ++t->count;
-	t->slots[i] = id;
-	/* Keep the load under 3/4; if growing fails the table stays valid,
-	 * and the next add (which needs an empty slot) refuses instead. */
-	if ((uint64_t)t->count * 4 > (uint64_t)(t->mask + 1) * 3)
-		grow_slots(t);
-	return id;
+	copy[len] = '\0';
+	e = &in->ents[in->nr];
+	e->s = copy;
+	e->len = (uint32_t)len;
+	e->hash = h;
+	in->slots[i] = ++in->nr;
+	return in->nr;
 }
 
-const char *pw_intern_str(const struct pw_intern *t, uint32_t id, size_t *len)
+uint32_t pw_intern_count(const struct pw_intern *in)
 {
-	if (!id || id > t->count)
+	return in->nr;
+}
+
+const char *pw_intern_str(const struct pw_intern *in, uint32_t id, size_t *len)
+{
+	if (id < 1 || id > in->nr)
 		return NULL;
 	if (len)
-		*len = t->lens[id - 1];
-	return t->strs[id - 1];
-}
-
-uint32_t pw_intern_count(const struct pw_intern *t)
-{
-	return t->count;
+		*len = in->ents[id - 1].len;
+	return in->ents[id - 1].s;
 }

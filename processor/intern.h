@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * intern.h - a string interning table: each distinct string once, numbered
- * 1, 2, ... in order of first use (0 is never an id: "no string"). Memory
- * grows with the distinct strings only, whatever number of times they are
- * added.
+ * 1, 2, ... in order of first use (0 is left for "no string"). Memory grows
+ * with the distinct strings only, whatever number of times they are added.
  */
 #ifndef PW_INTERN_H
 #define PW_INTERN_H
@@ -29,11 +28,12 @@ void pw_intern_free(struct pw_intern *in);
  * @s: the bytes (need not be NUL-terminated; should contain no NUL byte)
  * @len: their number
  *
- * Returns the id (1 for the first distinct string), or PW_ENOMEM.
+ * Returns the id (1 for the first distinct string), or PW_ENOMEM
+ * (PW_EINVAL for a string of 4 GiB or more).
  */
 int64_t pw_intern_add(struct pw_intern *in, const char *s, size_t len);
 
-/** pw_intern_count - number of distinct strings in @in */
+/** pw_intern_count - number of distinct strings in @in (the largest id) */
 uint32_t pw_intern_count(const struct pw_intern *in);
 
 /**
@@ -41,7 +41,7 @@ uint32_t pw_intern_count(const struct pw_intern *in);
  * @len: set to its length when not NULL
  *
  * Returns a pointer owned by @in, valid until pw_intern_free(), or NULL
- * when @id is out of range.
+ * when @id is 0 or out of range.
  */
 const char *pw_intern_str(const struct pw_intern *in, uint32_t id, size_t *len);
 
