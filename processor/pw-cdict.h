@@ -20,9 +20,16 @@
 struct pw_cdict_writer;
 struct pw_cdict;
 
+/* The format version this library writes (docs/cdict.md). */
+#define PW_CDICT_VERSION_MAJOR 1
+#define PW_CDICT_VERSION_MINOR 0
+/* Largest rows_per_chunk the format allows. */
+#define PW_CDICT_MAX_ROWS_PER_CHUNK (1u << 20)
+
 struct pw_cdict_writer_opts {
-	unsigned int rows_per_chunk;	/* 0: default (65536); tests use tiny values */
-	int zstd_level;			/* 0: default */
+	unsigned int rows_per_chunk;	/* 0: default (65536); tests use tiny values;
+					 * at most PW_CDICT_MAX_ROWS_PER_CHUNK */
+	int zstd_level;			/* 0: default (3) */
 };
 
 /**
@@ -41,12 +48,16 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 /**
  * pw_cdict_writer_add - append one row (strings are copied/interned)
  *
- * Returns 0 or a negative PW_E* code (the writer must then be aborted).
+ * @row->event must be a valid enum pw_event. Returns 0 or a negative PW_E*
+ * code (message logged; the writer must then be aborted, or closed, which
+ * then fails and removes the temporary file).
  */
 int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *row);
 
 /**
  * pw_cdict_writer_close - flush, write index and @meta, fsync, rename into place
+ * @meta: NULL for none. Its per-event `stored` counts and first_ns/last_ns
+ *        are not used: the file records those of the rows actually added.
  *
  * Frees @w in every case. On failure the temporary file is removed and the
  * final name is untouched. Returns 0 or a negative PW_E* code.
@@ -78,10 +89,15 @@ const struct pw_meta *pw_cdict_meta(const struct pw_cdict *cd);
 /** pw_cdict_nrows - total rows in the file */
 uint64_t pw_cdict_nrows(const struct pw_cdict *cd);
 
+/** pw_cdict_version - the file's format version (major, minor) */
+void pw_cdict_version(const struct pw_cdict *cd, unsigned int *major, unsigned int *minor);
+
 /**
  * pw_cdict_foreach - call @fn for every row, in file (time) order
  *
- * Strings in the row are valid during the call only. Stops at the first
+ * Strings in the row are valid during the call only. An event whose name
+ * this reader does not know (a file from a later version) is given as
+ * PW_EV__MAX. Stops at the first
  * non-zero return of @fn and returns it; otherwise 0 or a negative PW_E*
  * code on a read/decoding error (message logged).
  */
@@ -89,8 +105,12 @@ int pw_cdict_foreach(struct pw_cdict *cd, pw_row_fn fn, void *ctx);
 
 /*
  * Loaded columns: arrays of nrows values. 64-bit integer columns use
- * PW_NONE for unknown, 32-bit ones (cpu, pids) PW_NONE32. String columns are indexes into strings[] (0 means empty /
- * unknown, strings[0] is ""). Columns not requested are NULL.
+ * PW_NONE for unknown, 32-bit ones (cpu, pids) PW_NONE32. String columns
+ * are indexes into strings[]: 0 means unknown and strings[0] is "", so it
+ * prints as an empty field; a known empty string has an index of its own
+ * (whose string is "" too). event holds enum pw_event values, PW_EV__MAX
+ * for an event this reader does not know. Columns not requested are NULL.
+ * The struct owns everything it points to (independent of the handle).
  */
 struct pw_columns {
 	uint64_t nrows;
@@ -119,8 +139,11 @@ struct pw_columns {
  * pw_cdict_load - load whole columns selected by @mask (PW_COLMASK bits)
  * @out: filled; release with pw_columns_release()
  *
- * Only the chunks of the selected columns are read and decompressed.
- * Returns 0 or a negative PW_E* code.
+ * Only the chunks of the selected columns are read and decompressed, plus,
+ * for duration_ns and next_wait_ns (stored as differences from values
+ * predicted from other columns), the chunks of time_ns, cpu, event, pid and
+ * next_pid. Returns 0 or a negative PW_E* code (message logged; @out then
+ * holds nothing). A handle is not safe for concurrent calls.
  */
 int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out);
 

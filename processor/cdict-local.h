@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cdict-local.h - internals shared by the cdict writer and reader: the
+ * constants of docs/cdict.md, little-endian and varint helpers, and the
+ * predictors of the `duration` and `wait` encodings.
+ */
+#ifndef PW_CDICT_LOCAL_H
+#define PW_CDICT_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "pw-cdict.h"
+#include "pw-row.h"
+
+#define PW_CD_MAGIC "\x89PWCDICT"
+#define PW_CD_END_MAGIC "PWCDEND\x89"
+#define PW_CD_MAGIC_LEN 8
+#define PW_CD_MAJOR PW_CDICT_VERSION_MAJOR
+#define PW_CD_MINOR PW_CDICT_VERSION_MINOR
+#define PW_CD_HEADER_SIZE 16
+#define PW_CD_TRAILER_SIZE 32
+#define PW_CD_INDEX_MAGIC "PWIX"
+#define PW_CD_INDEX_HDR_SIZE 96
+#define PW_CD_COLDESC_SIZE 32
+#define PW_CD_COLNAME_LEN 24
+#define PW_CD_GROUP_HDR_SIZE 32
+#define PW_CD_ENTRY_SIZE 16
+#define PW_CD_MAX_GROUP_ROWS PW_CDICT_MAX_ROWS_PER_CHUNK
+#define PW_CD_DEFAULT_GROUP_ROWS 65536u
+#define PW_CD_MAX_EXPANSION 32768u	/* most a zstd frame can expand */
+#define PW_CD_VARINT_MAX 10
+#define PW_CDICT_DEFAULT_LEVEL 3
+
+enum pw_cd_encoding {
+	PW_CD_ENC_DELTA = 1,
+	PW_CD_ENC_INT = 2,
+	PW_CD_ENC_STRING = 3,
+	PW_CD_ENC_DURATION = 4,
+	PW_CD_ENC_WAIT = 5,
+};
+
+enum pw_cd_meta_type {
+	PW_CD_MT_STRING = 1,
+	PW_CD_MT_UINT = 2,
+	PW_CD_MT_INT = 3,
+	PW_CD_MT_BOOL = 4,
+	PW_CD_MT_COUNTS = 5,
+	PW_CD_MT_STRLIST = 6,
+};
+
+/* The encoding each column of version 1.0 is written with. */
+static inline int pw_cd_column_encoding(int col)
+{
+	switch (col) {
+	case PW_COL_TIME_NS: return PW_CD_ENC_DELTA;
+	case PW_COL_TASK:
+	case PW_COL_NEXT_TASK:
+	case PW_COL_PREV_STATE:
+	case PW_COL_EXIT_REASON: return PW_CD_ENC_STRING;
+	case PW_COL_DURATION_NS: return PW_CD_ENC_DURATION;
+	case PW_COL_NEXT_WAIT_NS: return PW_CD_ENC_WAIT;
+	default: return PW_CD_ENC_INT;
+	}
+}
+
+/* Columns the predictors read. */
+#define PW_CD_PRED_DEPS (PW_COLMASK(PW_COL_TIME_NS) | PW_COLMASK(PW_COL_CPU) | \
+			 PW_COLMASK(PW_COL_EVENT) | PW_COLMASK(PW_COL_PID) |   \
+			 PW_COLMASK(PW_COL_NEXT_PID))
+
+static inline void pw_cd_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v; p[1] = v >> 8;
+}
+
+static inline void pw_cd_put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static inline void pw_cd_put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+static inline uint16_t pw_cd_get16(const uint8_t *p)
+{
+	return p[0] | (uint16_t)p[1] << 8;
+}
+
+static inline uint32_t pw_cd_get32(const uint8_t *p)
+{
+	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t pw_cd_get64(const uint8_t *p)
+{
+	return pw_cd_get32(p) | (uint64_t)pw_cd_get32(p + 4) << 32;
+}
+
+static inline uint64_t pw_cd_zz(uint64_t r)
+{
+	return (r << 1) ^ (uint64_t)((int64_t)r >> 63);
+}
+
+static inline uint64_t pw_cd_unzz(uint64_t z)
+{
+	return (z >> 1) ^ (0 - (z & 1));
+}
+
+/* Writes @v as LEB128 at @p (room for 10 bytes); returns the bytes used. */
+static inline size_t pw_cd_put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)v | 0x80;
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/*
+ * Token of a value in the int/duration/wait encodings: 0 for unknown,
+ * zz(v - P) + 1 otherwise, which is 2^64 when v - P is -2^63 (written as
+ * its 10-byte varint). Returns the bytes used at @p (room for 10).
+ */
+static inline size_t pw_cd_put_itoken(uint8_t *p, int64_t v, uint64_t pred)
+{
+	uint64_t z;
+
+	if (v == PW_NONE) {
+		p[0] = 0;
+		return 1;
+	}
+	z = pw_cd_zz((uint64_t)v - pred);
+	if (z == UINT64_MAX) {
+		memcpy(p, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02", 10);
+		return 10;
+	}
+	return pw_cd_put_varint(p, z + 1);
+}
+
+/*
+ * Reads a varint of at most 10 bytes from [*@pp, @end). The value's bit 64
+ * (only possible in a 10th byte of 2) goes to *@hi. Returns false when the
+ * varint runs past @end or is longer or larger than 65 bits.
+ */
+static inline bool pw_cd_get_varint(const uint8_t **pp, const uint8_t *end,
+				    uint64_t *v, unsigned int *hi)
+{
+	const uint8_t *p = *pp;
+	uint64_t r = 0;
+	unsigned int shift = 0;
+
+	*hi = 0;
+	if (p < end && *p < 0x80) {
+		*v = *p;
+		*pp = p + 1;
+		return true;
+	}
+	for (int i = 0; i < PW_CD_VARINT_MAX; i++, shift += 7) {
+		uint8_t b;
+
+		if (p >= end)
+			return false;
+		b = *p++;
+		if (i == PW_CD_VARINT_MAX - 1) {
+			if (b > 3)
+				return false;
+			r |= (uint64_t)(b & 1) << 63;
+			*hi = b >> 1;
+			*v = r;
+			*pp = p;
+			return true;
+		}
+		r |= (uint64_t)(b & 0x7f) << shift;
+		if (b < 0x80) {
+			*v = r;
+			*pp = p;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Predictor state of the `duration` and `wait` encodings (docs/cdict.md,
+ * "Predictors"): small open-addressing maps from a cpu or pid to times,
+ * emptied at the start of every row group.
+ */
+struct pw_cd_slot {
+	int64_t key;
+	int64_t in_pid;		/* cpu map: who was switched in last */
+	uint64_t in_time;	/* cpu map: when */
+	uint64_t out_time;	/* pid map: last switch-out */
+	uint64_t kvm_time;	/* pid map: last kvm_exit/kvm_entry */
+	uint64_t ref_time;	/* pid map: wait reference */
+	uint8_t used;
+	uint8_t has;		/* PW_CD_HAS_* bits */
+};
+
+#define PW_CD_HAS_IN 1
+#define PW_CD_HAS_OUT 2
+#define PW_CD_HAS_KVM 4
+#define PW_CD_HAS_REF 8
+
+struct pw_cd_map {
+	struct pw_cd_slot *slots;
+	uint32_t cap;		/* power of two */
+	uint32_t used;
+};
+
+struct pw_cd_pred {
+	struct pw_cd_map cpus;
+	struct pw_cd_map pids;
+};
+
+void pw_cd_pred_reset(struct pw_cd_pred *pr);
+void pw_cd_pred_release(struct pw_cd_pred *pr);
+
+/*
+ * Prediction for the duration (PW_CD_ENC_DURATION) and the wait
+ * (PW_CD_ENC_WAIT) of one row, then the state update. @ev is an enum
+ * pw_event value (PW_EV__MAX for an unknown event); @cpu, @pid, @next_pid
+ * may be PW_NONE. Returns the prediction, or a negative PW_ENOMEM code
+ * through *@err (state grows only with distinct keys).
+ */
+uint64_t pw_cd_pred_duration(struct pw_cd_pred *pr, uint64_t t, int ev,
+			     int64_t cpu, int64_t pid, int64_t next_pid, int *err);
+uint64_t pw_cd_pred_wait(struct pw_cd_pred *pr, uint64_t t, int ev,
+			 int64_t pid, int64_t next_pid, int *err);
+
+/*
+ * The predictions of encoding @enc (duration or wait) for the @n rows of a
+ * row group, from its decoded columns, into @out; the state is reset first.
+ * Returns 0 or PW_ENOMEM.
+ */
+int pw_cd_pred_group(struct pw_cd_pred *pr, int enc, uint32_t n, const int64_t *t,
+		     const int64_t *ev, const int64_t *cpu, const int64_t *pid,
+		     const int64_t *next_pid, uint64_t *out);
+
+#endif

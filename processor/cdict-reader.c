@@ -1,0 +1,1104 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cdict-reader.c - reads a cdict (docs/cdict.md). Opening checks the
+ * header, trailer, index, metadata and string table; column chunks are
+ * read, decompressed and decoded on demand, one row group at a time, so
+ * only the selected columns (and what their predictors read) are touched.
+ * Every bound is checked before use: a bad file gives an error naming the
+ * file and the byte offset, never a crash or an allocation the file's size
+ * cannot justify.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "cdict-local.h"
+#include "pw-cdict.h"
+#include "pw-log.h"
+
+struct pw_cd_chunk {
+	uint64_t off;
+	uint32_t size, raw;
+};
+
+struct pw_cd_rgroup {
+	uint64_t first_row;
+	uint32_t rows;
+	uint64_t tmin, tmax;
+	struct pw_cd_chunk ch[PW_COL__MAX];
+};
+
+struct pw_cdict {
+	char *path;
+	int fd;
+	uint64_t size;
+	unsigned int major, minor;
+	struct pw_meta meta;
+	uint64_t nrows;
+	uint32_t ngroups;
+	uint32_t max_rows;		/* largest group */
+	struct pw_cd_rgroup *groups;
+	uint8_t enc[PW_COL__MAX];	/* 0: column absent from the file */
+	uint8_t *ev_map;		/* file event value -> enum pw_event */
+	uint32_t nevents;
+	char *str_blob;			/* the strings, NUL-terminated */
+	size_t str_blob_len;
+	const char **strs;		/* strs[0] = "" (unknown), strs[1..nr] */
+	uint32_t nr_strings;
+	ZSTD_DCtx *dctx;
+	uint8_t *cbuf, *rbuf;		/* compressed / raw chunk scratch */
+	size_t cbuf_cap, rbuf_cap;
+	struct pw_cd_pred pred;
+	int64_t *dec[PW_COL__MAX];	/* decoded columns of one group (max_rows) */
+	uint64_t *predbuf;		/* predictions for one group (max_rows) */
+};
+
+static int cd_fail(const struct pw_cdict *cd, int err, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int cd_fail(const struct pw_cdict *cd, int err, uint64_t off, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pw_err("%s: offset %" PRIu64 ": %s", cd->path, off, msg);
+	return err;
+}
+
+static int grow(uint8_t **p, size_t *cap, size_t need)
+{
+	uint8_t *n;
+
+	if (*cap >= need)
+		return 0;
+	n = realloc(*p, need);
+	if (!n)
+		return PW_ENOMEM;
+	*p = n;
+	*cap = need;
+	return 0;
+}
+
+static int read_at(struct pw_cdict *cd, void *dst, size_t len, uint64_t off, const char *what)
+{
+	uint8_t *d = dst;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(cd->fd, d + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cd_fail(cd, PW_EIO, off + done, "cannot read the %s: %s", what,
+				       strerror(errno));
+		if (n == 0)
+			return cd_fail(cd, PW_ETRUNCATED, off + done,
+				       "the file ends inside the %s (was it truncated while open?)",
+				       what);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Reads the zstd frame [off, off + size) and decompresses it into cd->rbuf,
+ * which must then hold exactly @raw bytes.
+ */
+static int read_frame(struct pw_cdict *cd, uint64_t off, uint32_t size, uint32_t raw,
+		      const char *what)
+{
+	unsigned long long content;
+	size_t n;
+	int err;
+
+	if (grow(&cd->cbuf, &cd->cbuf_cap, size) || grow(&cd->rbuf, &cd->rbuf_cap, raw ? raw : 1))
+		return cd_fail(cd, PW_ENOMEM, off, "%s: no memory for the %s", pw_strerror(PW_ENOMEM),
+			       what);
+	err = read_at(cd, cd->cbuf, size, off, what);
+	if (err)
+		return err;
+	n = ZSTD_findFrameCompressedSize(cd->cbuf, size);
+	if (ZSTD_isError(n) || n != size)
+		return cd_fail(cd, PW_ECOMPRESS, off,
+			       "the %s is not one zstd frame of %" PRIu32 " bytes (%s)", what,
+			       size, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size differs");
+	content = ZSTD_getFrameContentSize(cd->cbuf, size);
+	if (content != raw)
+		return cd_fail(cd, PW_ECOMPRESS, off,
+			       "the %s's zstd frame does not declare its size of %" PRIu32 " bytes",
+			       what, raw);
+	n = ZSTD_decompressDCtx(cd->dctx, cd->rbuf, raw, cd->cbuf, size);
+	if (ZSTD_isError(n) || n != raw)
+		return cd_fail(cd, PW_ECOMPRESS, off, "corrupt compressed %s: %s", what,
+			       ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong size");
+	return 0;
+}
+
+/* A string at [*pp, end): varint length then bytes, no NUL inside. */
+static bool get_string(const uint8_t **pp, const uint8_t *end, const uint8_t **s, size_t *len)
+{
+	uint64_t l;
+	unsigned int hi;
+
+	if (!pw_cd_get_varint(pp, end, &l, &hi) || hi || l > (uint64_t)(end - *pp) ||
+	    memchr(*pp, 0, l))
+		return false;
+	*s = *pp;
+	*len = (size_t)l;
+	*pp += l;
+	return true;
+}
+
+/* Known metadata keys and the field each fills. */
+enum meta_key {
+	MK_EVENTS, MK_HOSTNAME, MK_OS_RELEASE, MK_ARCH, MK_PERF_VERSION, MK_CMDLINE,
+	MK_NR_CPUS, MK_FIRST_NS, MK_LAST_NS, MK_STORED, MK_DROPPED, MK_LOST,
+	MK_LOST_SAMPLES, MK_UNKNOWN_RECORDS, MK_UNKNOWN_IDS, MK_OUT_OF_ORDER,
+	MK_UNDECODABLE, MK_PARTIAL, MK_SOURCE, MK_LEGACY_NOTE, MK_MAP_FILE, MK_MAP_DIGEST,
+	MK__MAX
+};
+
+static const struct {
+	const char *name;
+	uint8_t type;
+} meta_keys[MK__MAX] = {
+	[MK_EVENTS] = { "events", PW_CD_MT_STRLIST },
+	[MK_HOSTNAME] = { "hostname", PW_CD_MT_STRING },
+	[MK_OS_RELEASE] = { "os_release", PW_CD_MT_STRING },
+	[MK_ARCH] = { "arch", PW_CD_MT_STRING },
+	[MK_PERF_VERSION] = { "perf_version", PW_CD_MT_STRING },
+	[MK_CMDLINE] = { "cmdline", PW_CD_MT_STRING },
+	[MK_NR_CPUS] = { "nr_cpus", PW_CD_MT_INT },
+	[MK_FIRST_NS] = { "first_ns", PW_CD_MT_UINT },
+	[MK_LAST_NS] = { "last_ns", PW_CD_MT_UINT },
+	[MK_STORED] = { "stored", PW_CD_MT_COUNTS },
+	[MK_DROPPED] = { "dropped", PW_CD_MT_COUNTS },
+	[MK_LOST] = { "lost", PW_CD_MT_UINT },
+	[MK_LOST_SAMPLES] = { "lost_samples", PW_CD_MT_UINT },
+	[MK_UNKNOWN_RECORDS] = { "unknown_records", PW_CD_MT_UINT },
+	[MK_UNKNOWN_IDS] = { "unknown_ids", PW_CD_MT_UINT },
+	[MK_OUT_OF_ORDER] = { "out_of_order", PW_CD_MT_UINT },
+	[MK_UNDECODABLE] = { "undecodable", PW_CD_MT_UINT },
+	[MK_PARTIAL] = { "partial", PW_CD_MT_BOOL },
+	[MK_SOURCE] = { "source", PW_CD_MT_STRING },
+	[MK_LEGACY_NOTE] = { "legacy_note", PW_CD_MT_STRING },
+	[MK_MAP_FILE] = { "map_file", PW_CD_MT_STRING },
+	[MK_MAP_DIGEST] = { "map_digest", PW_CD_MT_STRING },
+};
+
+static char **meta_str_field(struct pw_meta *m, int k)
+{
+	switch (k) {
+	case MK_HOSTNAME: return &m->hostname;
+	case MK_OS_RELEASE: return &m->os_release;
+	case MK_ARCH: return &m->arch;
+	case MK_PERF_VERSION: return &m->perf_version;
+	case MK_CMDLINE: return &m->cmdline;
+	case MK_SOURCE: return &m->source;
+	case MK_LEGACY_NOTE: return &m->legacy_note;
+	case MK_MAP_FILE: return &m->map_file;
+	case MK_MAP_DIGEST: return &m->map_digest;
+	default: return NULL;
+	}
+}
+
+static uint64_t *meta_uint_field(struct pw_meta *m, int k)
+{
+	switch (k) {
+	case MK_FIRST_NS: return &m->first_ns;
+	case MK_LAST_NS: return &m->last_ns;
+	case MK_LOST: return &m->lost;
+	case MK_LOST_SAMPLES: return &m->lost_samples;
+	case MK_UNKNOWN_RECORDS: return &m->unknown_records;
+	case MK_UNKNOWN_IDS: return &m->unknown_ids;
+	case MK_OUT_OF_ORDER: return &m->out_of_order;
+	case MK_UNDECODABLE: return &m->undecodable;
+	default: return NULL;
+	}
+}
+
+/* Parses one known record's value [v, end); returns false when malformed. */
+static bool meta_value(struct pw_cdict *cd, int k, const uint8_t *v, const uint8_t *end, int *err)
+{
+	struct pw_meta *m = &cd->meta;
+	const uint8_t *s;
+	uint64_t n, cnt;
+	unsigned int hi;
+	size_t len;
+	char **sp;
+
+	switch (meta_keys[k].type) {
+	case PW_CD_MT_STRING:
+		if (memchr(v, 0, (size_t)(end - v)))
+			return false;
+		sp = meta_str_field(m, k);
+		free(*sp);
+		*sp = strndup((const char *)v, (size_t)(end - v));
+		if (!*sp)
+			*err = PW_ENOMEM;
+		return true;
+	case PW_CD_MT_UINT:
+		if (!pw_cd_get_varint(&v, end, &n, &hi) || hi || v != end)
+			return false;
+		*meta_uint_field(m, k) = n;
+		return true;
+	case PW_CD_MT_INT:
+		if (!pw_cd_get_varint(&v, end, &n, &hi) || hi || v != end)
+			return false;
+		m->nr_cpus = (int64_t)pw_cd_unzz(n);
+		return true;
+	case PW_CD_MT_BOOL:
+		if (end - v != 1 || *v > 1)
+			return false;
+		m->partial = *v;
+		return true;
+	case PW_CD_MT_COUNTS:
+		if (!pw_cd_get_varint(&v, end, &n, &hi) || hi || n > (uint64_t)(end - v))
+			return false;
+		if (k == MK_STORED)
+			memset(m->stored, 0, sizeof(m->stored));
+		for (uint64_t i = 0; i < n; i++) {
+			char name[256];
+			int ev;
+
+			if (!get_string(&v, end, &s, &len) ||
+			    !pw_cd_get_varint(&v, end, &cnt, &hi) || hi)
+				return false;
+			if (k == MK_STORED) {
+				/* names this reader does not know are skipped */
+				if (len >= sizeof(name))
+					continue;
+				memcpy(name, s, len);
+				name[len] = '\0';
+				ev = pw_event_from_name(name);
+				if (ev >= 0)
+					m->stored[ev] = cnt;
+			} else {
+				char *d = strndup((const char *)s, len);
+
+				*err = d ? pw_meta_add_dropped(m, d, cnt) : PW_ENOMEM;
+				free(d);
+				if (*err)
+					return true;
+			}
+		}
+		return v == end;
+	case PW_CD_MT_STRLIST:	/* the events list */
+		if (!pw_cd_get_varint(&v, end, &n, &hi) || hi || n > (uint64_t)(end - v) ||
+		    n > 65536)
+			return false;
+		free(cd->ev_map);
+		cd->ev_map = malloc(n ? n : 1);
+		if (!cd->ev_map) {
+			*err = PW_ENOMEM;
+			return true;
+		}
+		cd->nevents = (uint32_t)n;
+		for (uint64_t i = 0; i < n; i++) {
+			char name[256];
+			int ev = -1;
+
+			if (!get_string(&v, end, &s, &len))
+				return false;
+			if (len < sizeof(name)) {
+				memcpy(name, s, len);
+				name[len] = '\0';
+				ev = pw_event_from_name(name);
+			}
+			cd->ev_map[i] = ev >= 0 ? (uint8_t)ev : PW_EV__MAX;
+		}
+		return v == end;
+	}
+	return false;
+}
+
+static int parse_meta(struct pw_cdict *cd, uint64_t off, uint32_t raw)
+{
+	const uint8_t *p = cd->rbuf, *end = cd->rbuf + raw;
+	bool seen_events = false;
+
+	while (p < end) {
+		const uint8_t *rec = p, *key, *val;
+		uint64_t vlen;
+		unsigned int hi;
+		size_t klen;
+		uint8_t type;
+		int k, err = 0;
+
+		if (!get_string(&p, end, &key, &klen) || p >= end)
+			goto bad;
+		type = *p++;
+		if (!pw_cd_get_varint(&p, end, &vlen, &hi) || hi || vlen > (uint64_t)(end - p))
+			goto bad;
+		val = p;
+		p += vlen;
+		for (k = 0; k < MK__MAX; k++)
+			if (strlen(meta_keys[k].name) == klen && !memcmp(meta_keys[k].name, key, klen))
+				break;
+		if (k == MK__MAX)
+			continue;	/* a key of a later version */
+		if (type != meta_keys[k].type)
+			return cd_fail(cd, PW_EFORMAT, off,
+				       "metadata key \"%s\" has type %u, expected %u (byte %td of the metadata)",
+				       meta_keys[k].name, type, meta_keys[k].type, rec - cd->rbuf);
+		if (!meta_value(cd, k, val, p, &err))
+			return cd_fail(cd, PW_EFORMAT, off,
+				       "malformed value of metadata key \"%s\" (byte %td of the metadata)",
+				       meta_keys[k].name, val - cd->rbuf);
+		if (err)
+			return cd_fail(cd, err, off, "%s", pw_strerror(err));
+		if (k == MK_EVENTS)
+			seen_events = true;
+		continue;
+bad:
+		return cd_fail(cd, PW_EFORMAT, off, "malformed metadata record at byte %td of %" PRIu32,
+			       rec - cd->rbuf, raw);
+	}
+	if (!seen_events)
+		return cd_fail(cd, PW_EFORMAT, off, "the metadata lacks the required \"events\" list");
+	return 0;
+}
+
+static int parse_strings(struct pw_cdict *cd, uint64_t off, uint32_t raw)
+{
+	const uint8_t *p = cd->rbuf, *end = cd->rbuf + raw, *s;
+	size_t len, at = 0;
+
+	/* each entry takes at least its length byte: raw + nr_strings bounds both */
+	cd->str_blob = malloc((size_t)raw + cd->nr_strings + 1);
+	cd->strs = malloc(((size_t)cd->nr_strings + 1) * sizeof(*cd->strs));
+	if (!cd->str_blob || !cd->strs)
+		return cd_fail(cd, PW_ENOMEM, off, "%s: no memory for the string table",
+			       pw_strerror(PW_ENOMEM));
+	cd->str_blob[at++] = '\0';
+	cd->strs[0] = cd->str_blob;
+	for (uint32_t i = 1; i <= cd->nr_strings; i++) {
+		const uint8_t *e = p;
+
+		if (!get_string(&p, end, &s, &len))
+			return cd_fail(cd, PW_EFORMAT, off,
+				       "string table entry %" PRIu32 " at byte %td is malformed", i,
+				       e - cd->rbuf);
+		memcpy(cd->str_blob + at, s, len);
+		cd->strs[i] = cd->str_blob + at;
+		at += len;
+		cd->str_blob[at++] = '\0';
+	}
+	if (p != end)
+		return cd_fail(cd, PW_EFORMAT, off,
+			       "string table holds %td bytes after its %" PRIu32 " entries", end - p,
+			       cd->nr_strings);
+	cd->str_blob_len = at;
+	return 0;
+}
+
+static bool enc_fits(int col, int enc)
+{
+	switch (col) {
+	case PW_COL_TIME_NS:
+		return enc == PW_CD_ENC_DELTA;
+	case PW_COL_TASK:
+	case PW_COL_NEXT_TASK:
+	case PW_COL_PREV_STATE:
+	case PW_COL_EXIT_REASON:
+		return enc == PW_CD_ENC_STRING;
+	case PW_COL_EVENT:
+		return enc == PW_CD_ENC_INT;
+	default:
+		return enc == PW_CD_ENC_INT || enc == PW_CD_ENC_DURATION || enc == PW_CD_ENC_WAIT;
+	}
+}
+
+/* Checks that [off, off + size) lies between the header and the index. */
+static bool in_data(uint64_t off, uint64_t size, uint64_t lo, uint64_t hi)
+{
+	return off >= lo && off <= hi && size <= hi - off;
+}
+
+static int parse_index(struct pw_cdict *cd, const uint8_t *ix, uint64_t ix_off, uint64_t ix_size,
+		       uint32_t hdr_size)
+{
+	uint32_t hsz, ncols, dsz, gsz, esz;
+	uint64_t need, stride, sum = 0;
+	int16_t slot[PW_COL__MAX];
+	const uint8_t *p;
+
+	if (ix_size < PW_CD_INDEX_HDR_SIZE || memcmp(ix, PW_CD_INDEX_MAGIC, 4))
+		return cd_fail(cd, PW_EFORMAT, ix_off, "no index here (bad index magic)");
+	hsz = pw_cd_get32(ix + 4);
+	ncols = pw_cd_get32(ix + 8);
+	dsz = pw_cd_get32(ix + 12);
+	cd->ngroups = pw_cd_get32(ix + 16);
+	gsz = pw_cd_get32(ix + 20);
+	esz = pw_cd_get32(ix + 24);
+	cd->nr_strings = pw_cd_get32(ix + 28);
+	cd->nrows = pw_cd_get64(ix + 32);
+	if (hsz < PW_CD_INDEX_HDR_SIZE || dsz < PW_CD_COLDESC_SIZE ||
+	    gsz < PW_CD_GROUP_HDR_SIZE || esz < PW_CD_ENTRY_SIZE || ncols > 65536)
+		return cd_fail(cd, PW_EFORMAT, ix_off + 4,
+			       "index record sizes out of range (header %" PRIu32 ", column %" PRIu32
+			       ", group %" PRIu32 ", entry %" PRIu32 ", %" PRIu32 " columns)",
+			       hsz, dsz, gsz, esz, ncols);
+	stride = gsz + (uint64_t)ncols * esz;
+	need = hsz + (uint64_t)ncols * dsz + (uint64_t)cd->ngroups * stride;
+	if (need != ix_size)
+		return cd_fail(cd, PW_EFORMAT, ix_off,
+			       "index size %" PRIu64 " does not match its %" PRIu32 " columns and %"
+			       PRIu32 " row groups (%" PRIu64 " bytes)", ix_size, ncols,
+			       cd->ngroups, need);
+	for (int c = 0; c < PW_COL__MAX; c++)
+		slot[c] = -1;
+	p = ix + hsz;
+	for (uint32_t i = 0; i < ncols; i++, p += dsz) {
+		uint16_t id = pw_cd_get16(p);
+
+		if (id >= PW_COL__MAX)
+			continue;	/* a column of a later version */
+		if (slot[id] >= 0)
+			return cd_fail(cd, PW_EFORMAT, ix_off + (uint64_t)(p - ix),
+				       "column %u (%s) is described twice", id, pw_column_name(id));
+		slot[id] = (int16_t)i;
+		cd->enc[id] = p[2];
+	}
+	if (slot[PW_COL_TIME_NS] < 0 || slot[PW_COL_EVENT] < 0)
+		return cd_fail(cd, PW_EFORMAT, ix_off + hsz,
+			       "the required columns time_ns and event are not both present");
+	for (int c = 0; c < PW_COL__MAX; c++)
+		if (slot[c] >= 0 && !enc_fits(c, cd->enc[c]) &&
+		    (c == PW_COL_TIME_NS || c == PW_COL_EVENT))
+			return cd_fail(cd, PW_EUNSUPPORTED, ix_off + hsz + (uint64_t)slot[c] * dsz,
+				       "column %s uses encoding %u, unknown to this reader (file format %u.%u)",
+				       pw_column_name(c), cd->enc[c], cd->major, cd->minor);
+
+	cd->groups = calloc(cd->ngroups ? cd->ngroups : 1, sizeof(*cd->groups));
+	if (!cd->groups)
+		return cd_fail(cd, PW_ENOMEM, ix_off, "%s", pw_strerror(PW_ENOMEM));
+	p = ix + hsz + (uint64_t)ncols * dsz;
+	for (uint32_t g = 0; g < cd->ngroups; g++, p += stride) {
+		struct pw_cd_rgroup *gr = &cd->groups[g];
+		uint64_t goff = ix_off + (uint64_t)(p - ix);
+
+		gr->first_row = pw_cd_get64(p);
+		gr->rows = pw_cd_get32(p + 8);
+		gr->tmin = pw_cd_get64(p + 16);
+		gr->tmax = pw_cd_get64(p + 24);
+		if (gr->rows < 1 || gr->rows > PW_CD_MAX_GROUP_ROWS || gr->first_row != sum ||
+		    gr->tmin > gr->tmax)
+			return cd_fail(cd, PW_EFORMAT, goff,
+				       "row group %" PRIu32 " header is inconsistent (first row %" PRIu64
+				       ", expected %" PRIu64 "; %" PRIu32 " rows, 1 to %u allowed)",
+				       g, gr->first_row, sum, gr->rows, PW_CD_MAX_GROUP_ROWS);
+		sum += gr->rows;
+		if (gr->rows > cd->max_rows)
+			cd->max_rows = gr->rows;
+		for (int c = 0; c < PW_COL__MAX; c++) {
+			const uint8_t *e;
+			struct pw_cd_chunk *ch = &gr->ch[c];
+
+			if (slot[c] < 0)
+				continue;
+			e = p + gsz + (uint64_t)slot[c] * esz;
+			ch->off = pw_cd_get64(e);
+			ch->size = pw_cd_get32(e + 8);
+			ch->raw = pw_cd_get32(e + 12);
+			if (!ch->size || !in_data(ch->off, ch->size, hdr_size, ix_off) ||
+			    ch->raw < gr->rows || ch->raw > (uint64_t)gr->rows * PW_CD_VARINT_MAX ||
+			    ch->raw > (uint64_t)ch->size * PW_CD_MAX_EXPANSION)
+				return cd_fail(cd, PW_EFORMAT, ix_off + (uint64_t)(e - ix),
+					       "chunk entry of column %s in row group %" PRIu32
+					       " is out of bounds (offset %" PRIu64 ", %" PRIu32
+					       " bytes, %" PRIu32 " raw, %" PRIu32 " rows)",
+					       pw_column_name(c), g, ch->off, ch->size, ch->raw, gr->rows);
+		}
+	}
+	if (sum != cd->nrows)
+		return cd_fail(cd, PW_EFORMAT, ix_off + 32,
+			       "the index says %" PRIu64 " rows but its row groups hold %" PRIu64,
+			       cd->nrows, sum);
+	return 0;
+}
+
+static void cd_free(struct pw_cdict *cd)
+{
+	if (cd->fd >= 0)
+		close(cd->fd);
+	pw_meta_release(&cd->meta);
+	free(cd->groups);
+	free(cd->ev_map);
+	free(cd->str_blob);
+	free(cd->strs);
+	ZSTD_freeDCtx(cd->dctx);
+	free(cd->cbuf);
+	free(cd->rbuf);
+	pw_cd_pred_release(&cd->pred);
+	for (int c = 0; c < PW_COL__MAX; c++)
+		free(cd->dec[c]);
+	free(cd->predbuf);
+	free(cd->path);
+	free(cd);
+}
+
+struct pw_cdict *pw_cdict_open(const char *path, int *errp)
+{
+	uint8_t hdr[PW_CD_HEADER_SIZE], tr[PW_CD_TRAILER_SIZE], *ix = NULL;
+	uint64_t ix_off, ix_size, tr_off, off, size, raw;
+	struct pw_cdict *cd;
+	uint32_t hdr_size;
+	struct stat st;
+	int err = PW_ENOMEM;
+
+	cd = calloc(1, sizeof(*cd));
+	if (!cd || !(cd->path = strdup(path))) {
+		pw_err("%s: %s", path, pw_strerror(PW_ENOMEM));
+		free(cd);
+		cd = NULL;
+		goto out;
+	}
+	cd->fd = -1;
+	pw_meta_init(&cd->meta);
+	cd->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (cd->fd < 0) {
+		err = errno == ENOENT ? PW_ENOENT : -errno;
+		pw_err("%s: cannot open: %s", path, strerror(errno));
+		goto err;
+	}
+	if (fstat(cd->fd, &st) || !S_ISREG(st.st_mode)) {
+		err = PW_EINVAL;
+		pw_err("%s: not a regular file: a cdict is read with random access", path);
+		goto err;
+	}
+	cd->size = (uint64_t)st.st_size;
+	if (cd->size < PW_CD_HEADER_SIZE) {
+		err = cd_fail(cd, PW_ETRUNCATED, cd->size,
+			      "truncated: %" PRIu64 " bytes, not even a cdict header", cd->size);
+		goto err;
+	}
+	err = read_at(cd, hdr, sizeof(hdr), 0, "header");
+	if (err)
+		goto err;
+	if (memcmp(hdr, PW_CD_MAGIC, PW_CD_MAGIC_LEN)) {
+		err = cd_fail(cd, PW_EFORMAT, 0, "not a cdict (bad magic)");
+		goto err;
+	}
+	cd->major = pw_cd_get16(hdr + 8);
+	cd->minor = pw_cd_get16(hdr + 10);
+	hdr_size = pw_cd_get32(hdr + 12);
+	if (cd->major != PW_CD_MAJOR) {
+		err = cd_fail(cd, PW_EVERSION, 8,
+			      "cdict format version %u.%u; this perfwhiz reads version %u.x only%s",
+			      cd->major, cd->minor, PW_CD_MAJOR,
+			      cd->major > PW_CD_MAJOR ? ": use a newer perfwhiz" : "");
+		goto err;
+	}
+	if (hdr_size < PW_CD_HEADER_SIZE) {
+		err = cd_fail(cd, PW_EFORMAT, 12, "header size %" PRIu32 " is below %u", hdr_size,
+			      PW_CD_HEADER_SIZE);
+		goto err;
+	}
+	if (cd->size < (uint64_t)hdr_size + PW_CD_TRAILER_SIZE) {
+		err = cd_fail(cd, PW_ETRUNCATED, cd->size,
+			      "truncated: %" PRIu64 " bytes, no room for a trailer after the header: "
+			      "the file was not completely written", cd->size);
+		goto err;
+	}
+	tr_off = cd->size - PW_CD_TRAILER_SIZE;
+	err = read_at(cd, tr, sizeof(tr), tr_off, "trailer");
+	if (err)
+		goto err;
+	if (memcmp(tr + 24, PW_CD_END_MAGIC, PW_CD_MAGIC_LEN)) {
+		err = cd_fail(cd, PW_ETRUNCATED, tr_off + 24,
+			      "no end marker: the file is truncated or was not completely written");
+		goto err;
+	}
+	if (pw_cd_get32(tr + 20) != (uint32_t)crc32(0, tr, 20)) {
+		err = cd_fail(cd, PW_EFORMAT, tr_off, "trailer checksum mismatch: corrupt file");
+		goto err;
+	}
+	ix_off = pw_cd_get64(tr);
+	ix_size = pw_cd_get64(tr + 8);
+	if (ix_off < hdr_size || ix_off > tr_off || ix_size != tr_off - ix_off) {
+		err = cd_fail(cd, PW_EFORMAT, tr_off,
+			      "the trailer's index (offset %" PRIu64 ", %" PRIu64
+			      " bytes) does not end at the trailer: corrupt or truncated file",
+			      ix_off, ix_size);
+		goto err;
+	}
+	ix = malloc(ix_size ? ix_size : 1);
+	if (!ix) {
+		err = cd_fail(cd, PW_ENOMEM, ix_off, "%s", pw_strerror(PW_ENOMEM));
+		goto err;
+	}
+	err = read_at(cd, ix, ix_size, ix_off, "index");
+	if (err)
+		goto err;
+	if (pw_cd_get32(tr + 16) != (uint32_t)crc32(0, ix, (uInt)ix_size)) {
+		err = cd_fail(cd, PW_EFORMAT, ix_off, "index checksum mismatch: corrupt file");
+		goto err;
+	}
+	err = parse_index(cd, ix, ix_off, ix_size, hdr_size);
+	if (err)
+		goto err;
+	cd->dctx = ZSTD_createDCtx();
+	if (!cd->dctx) {
+		err = cd_fail(cd, PW_ENOMEM, 0, "%s", pw_strerror(PW_ENOMEM));
+		goto err;
+	}
+	/* metadata */
+	off = pw_cd_get64(ix + 64);
+	size = pw_cd_get64(ix + 72);
+	raw = pw_cd_get64(ix + 80);
+	if (!size || size > UINT32_MAX || raw > UINT32_MAX || !in_data(off, size, hdr_size, ix_off) ||
+	    raw > size * PW_CD_MAX_EXPANSION) {
+		err = cd_fail(cd, PW_EFORMAT, ix_off + 64,
+			      "metadata section out of bounds (offset %" PRIu64 ", %" PRIu64
+			      " bytes, %" PRIu64 " raw)", off, size, raw);
+		goto err;
+	}
+	err = read_frame(cd, off, (uint32_t)size, (uint32_t)raw, "metadata");
+	err = err ?: parse_meta(cd, off, (uint32_t)raw);
+	if (err)
+		goto err;
+	/* string table */
+	off = pw_cd_get64(ix + 40);
+	size = pw_cd_get64(ix + 48);
+	raw = pw_cd_get64(ix + 56);
+	if (cd->nr_strings ? (!size || size > UINT32_MAX || raw > UINT32_MAX ||
+			      !in_data(off, size, hdr_size, ix_off) || raw < cd->nr_strings ||
+			      raw > size * PW_CD_MAX_EXPANSION)
+			   : size != 0) {
+		err = cd_fail(cd, PW_EFORMAT, ix_off + 40,
+			      "string table out of bounds (offset %" PRIu64 ", %" PRIu64
+			      " bytes, %" PRIu64 " raw, %" PRIu32 " strings)", off, size, raw,
+			      cd->nr_strings);
+		goto err;
+	}
+	if (cd->nr_strings) {
+		err = read_frame(cd, off, (uint32_t)size, (uint32_t)raw, "string table");
+		err = err ?: parse_strings(cd, off, (uint32_t)raw);
+	} else {
+		cd->str_blob = calloc(1, 1);
+		cd->strs = malloc(sizeof(*cd->strs));
+		if (!cd->str_blob || !cd->strs)
+			err = cd_fail(cd, PW_ENOMEM, off, "%s", pw_strerror(PW_ENOMEM));
+		else
+			cd->strs[0] = cd->str_blob;
+		cd->str_blob_len = 1;
+	}
+	if (err)
+		goto err;
+	free(ix);
+	if (errp)
+		*errp = 0;
+	return cd;
+err:
+	free(ix);
+	cd_free(cd);
+	cd = NULL;
+out:
+	if (errp)
+		*errp = err;
+	return NULL;
+}
+
+void pw_cdict_close(struct pw_cdict *cd)
+{
+	if (cd)
+		cd_free(cd);
+}
+
+const struct pw_meta *pw_cdict_meta(const struct pw_cdict *cd)
+{
+	return &cd->meta;
+}
+
+uint64_t pw_cdict_nrows(const struct pw_cdict *cd)
+{
+	return cd->nrows;
+}
+
+void pw_cdict_version(const struct pw_cdict *cd, unsigned int *major, unsigned int *minor)
+{
+	*major = cd->major;
+	*minor = cd->minor;
+}
+
+/* Value tokens of the int, duration and wait encodings (docs/cdict.md). */
+#define BAD_TOKEN(msg) do { why = msg; goto bad; } while (0)
+
+/*
+ * Stores value @v of row @i of column @c into @dst, an array of @width-byte
+ * elements: 8 (int64_t, the decoding scratch and 64-bit columns), 4 (int32_t
+ * with PW_NONE32, or uint32_t string ids) or 1 (uint8_t events). Returns
+ * false when @v does not fit.
+ */
+static inline bool store(void *dst, int width, uint32_t i, int64_t v, bool str)
+{
+	switch (width) {
+	case 8:
+		((int64_t *)dst)[i] = v;
+		return true;
+	case 4:
+		if (str) {
+			((uint32_t *)dst)[i] = (uint32_t)v;
+		} else if (v == PW_NONE) {
+			((int32_t *)dst)[i] = PW_NONE32;
+		} else {
+			if (v <= INT32_MIN || v > INT32_MAX)
+				return false;
+			((int32_t *)dst)[i] = (int32_t)v;
+		}
+		return true;
+	default:
+		((uint8_t *)dst)[i] = (uint8_t)v;
+		return true;
+	}
+}
+
+/* One varint token at *@pp; the single-byte case inline. */
+#define GET_TOKEN(v, hi)                                                         \
+	do {                                                                     \
+		tok = p;                                                         \
+		if (p < end && *p < 0x80) {                                      \
+			(v) = *p++;                                              \
+			(hi) = 0;                                                \
+		} else if (!pw_cd_get_varint(&p, end, &(v), &(hi))) {            \
+			BAD_TOKEN(p >= end ? "the chunk ends early" : "bad token"); \
+		}                                                                \
+	} while (0)
+
+/*
+ * Decodes column @c of row group @g into @dst (@width-byte elements, see
+ * store()). Predicted columns read the int64 scratch columns their
+ * predictor needs, which must be decoded already.
+ */
+static int decode_chunk(struct pw_cdict *cd, uint32_t g, int c, void *dst, int width)
+{
+	const struct pw_cd_rgroup *gr = &cd->groups[g];
+	const struct pw_cd_chunk *ch = &gr->ch[c];
+	const uint8_t *p, *end, *tok;
+	bool str = enc_fits(c, PW_CD_ENC_STRING);
+	const char *why = NULL;
+	char what[64];
+	uint32_t rows = gr->rows, i = 0;
+	unsigned int hi;
+	uint64_t v;
+	int err, enc = cd->enc[c];
+
+	if (!enc) {	/* absent: every value unknown */
+		for (i = 0; i < rows; i++)
+			store(dst, width, i, str ? 0 : PW_NONE, str);
+		return 0;
+	}
+	if (!enc_fits(c, enc))
+		return cd_fail(cd, PW_EUNSUPPORTED, ch->off,
+			       "column %s uses encoding %u, unknown to this reader (file format %u.%u)",
+			       pw_column_name(c), enc, cd->major, cd->minor);
+	snprintf(what, sizeof(what), "%s chunk of row group %" PRIu32, pw_column_name(c), g);
+	err = read_frame(cd, ch->off, ch->size, ch->raw, what);
+	if (err)
+		return err;
+	p = tok = cd->rbuf;
+	end = cd->rbuf + ch->raw;
+
+	switch (enc) {
+	case PW_CD_ENC_DELTA: {
+		/* low bytes of the deltas, then the varints of their high bits */
+		const uint8_t *lo = cd->rbuf;
+		uint64_t *out = dst, prev = 0, tmin = UINT64_MAX, tmax = 0;
+
+		if (ch->raw < 2 * (uint64_t)rows) {
+			p = end;
+			BAD_TOKEN("too short for its rows");
+		}
+		p += rows;
+		for (; i < rows; i++) {
+			GET_TOKEN(v, hi);
+			if (hi || v >> 56)
+				BAD_TOKEN("delta above 2^64");
+			prev += v << 8 | lo[i];
+			out[i] = prev;
+			if (prev < tmin)
+				tmin = prev;
+			if (prev > tmax)
+				tmax = prev;
+		}
+		if (tmin != gr->tmin || tmax != gr->tmax) {
+			tok = end;
+			BAD_TOKEN("times differ from the index's range of the group");
+		}
+		break;
+	}
+	case PW_CD_ENC_STRING:
+		for (; i < rows; i++) {
+			GET_TOKEN(v, hi);
+			if (hi || v > cd->nr_strings)
+				BAD_TOKEN("string id beyond the string table");
+			store(dst, width, i, (int64_t)v, true);
+		}
+		break;
+	default: {	/* int, duration, wait */
+		const uint64_t *pred = NULL;
+
+		if (enc != PW_CD_ENC_INT) {
+			int perr = pw_cd_pred_group(&cd->pred, enc, rows, cd->dec[PW_COL_TIME_NS],
+						    cd->dec[PW_COL_EVENT], cd->dec[PW_COL_CPU],
+						    cd->dec[PW_COL_PID], cd->dec[PW_COL_NEXT_PID],
+						    cd->predbuf);
+
+			if (perr)
+				return cd_fail(cd, perr, ch->off, "%s", pw_strerror(perr));
+			pred = cd->predbuf;
+		}
+		for (; i < rows; i++) {
+			int64_t val;
+
+			GET_TOKEN(v, hi);
+			if (hi && v)
+				BAD_TOKEN("token above 2^64");
+			if (!hi && !v) {
+				if (c == PW_COL_EVENT)
+					BAD_TOKEN("unknown event");
+				store(dst, width, i, PW_NONE, false);
+				continue;
+			}
+			/* v - 1 is 2^64 - 1 when hi */
+			val = (int64_t)(pw_cd_unzz(v - 1) + (pred ? pred[i] : 0));
+			if (val == PW_NONE)
+				BAD_TOKEN("value is the reserved unknown marker");
+			if (c == PW_COL_EVENT) {
+				if (val < 0 || (uint64_t)val >= cd->nevents)
+					BAD_TOKEN("event beyond the metadata's events list");
+				val = cd->ev_map[val];
+			}
+			if (!store(dst, width, i, val, false))
+				BAD_TOKEN("value does not fit the 32-bit loaded column");
+		}
+		break;
+	}
+	}
+	if (p != end) {
+		tok = p;
+		i = rows;
+		BAD_TOKEN("bytes left after the group's last row");
+	}
+	return 0;
+bad:
+	return cd_fail(cd, PW_EFORMAT, ch->off,
+		       "%s, row %" PRIu64 " (byte %td of %" PRIu32 " decompressed): %s", what,
+		       gr->first_row + i, tok - cd->rbuf, ch->raw, why);
+}
+
+/* Where pw_cdict_load() puts column @col, and its element size. */
+static void **col_array(struct pw_columns *o, int col, int *width)
+{
+	switch (col) {
+	case PW_COL_TIME_NS: *width = 8; return (void **)&o->time_ns;
+	case PW_COL_CPU: *width = 4; return (void **)&o->cpu;
+	case PW_COL_EVENT: *width = 1; return (void **)&o->event;
+	case PW_COL_PID: *width = 4; return (void **)&o->pid;
+	case PW_COL_TGID: *width = 4; return (void **)&o->tgid;
+	case PW_COL_TASK: *width = 4; return (void **)&o->task;
+	case PW_COL_DURATION_NS: *width = 8; return (void **)&o->duration_ns;
+	case PW_COL_NEXT_PID: *width = 4; return (void **)&o->next_pid;
+	case PW_COL_NEXT_TASK: *width = 4; return (void **)&o->next_task;
+	case PW_COL_PREV_STATE: *width = 4; return (void **)&o->prev_state;
+	case PW_COL_NEXT_WAIT_NS: *width = 8; return (void **)&o->next_wait_ns;
+	case PW_COL_EXIT_REASON: *width = 4; return (void **)&o->exit_reason;
+	default: *width = 4; return (void **)&o->target_cpu;
+	}
+}
+
+/*
+ * Decodes the columns of @mask for row group @g: into the loaded columns of
+ * @out (from the group's first row) when @out is given, else into the int64
+ * scratch cd->dec. Columns a predictor reads always go through the scratch.
+ */
+static int decode_group(struct pw_cdict *cd, uint32_t g, unsigned int mask,
+			struct pw_columns *out)
+{
+	static const int order[PW_COL__MAX] = {
+		PW_COL_TIME_NS, PW_COL_EVENT, PW_COL_CPU, PW_COL_PID, PW_COL_NEXT_PID,
+		PW_COL_TGID, PW_COL_TASK, PW_COL_DURATION_NS, PW_COL_NEXT_TASK,
+		PW_COL_PREV_STATE, PW_COL_NEXT_WAIT_NS, PW_COL_EXIT_REASON, PW_COL_TARGET_CPU,
+	};
+	const struct pw_cd_rgroup *gr = &cd->groups[g];
+	unsigned int scratch = out ? 0 : mask;
+
+	for (int c = 0; c < PW_COL__MAX; c++)
+		if ((mask & PW_COLMASK(c)) &&
+		    (cd->enc[c] == PW_CD_ENC_DURATION || cd->enc[c] == PW_CD_ENC_WAIT))
+			scratch |= PW_CD_PRED_DEPS;
+	if ((scratch & PW_CD_PRED_DEPS) && !cd->predbuf) {
+		cd->predbuf = malloc((size_t)cd->max_rows * sizeof(*cd->predbuf));
+		if (!cd->predbuf)
+			return cd_fail(cd, PW_ENOMEM, 0, "%s", pw_strerror(PW_ENOMEM));
+	}
+	for (int k = 0; k < PW_COL__MAX; k++) {
+		int c = order[k], width, err;
+		void **arr = out ? col_array(out, c, &width) : NULL;
+		size_t at = (size_t)gr->first_row;
+
+		if (scratch & PW_COLMASK(c)) {
+			if (!cd->dec[c]) {
+				cd->dec[c] = malloc((size_t)cd->max_rows * sizeof(int64_t));
+				if (!cd->dec[c])
+					return cd_fail(cd, PW_ENOMEM, gr->ch[c].off, "%s",
+						       pw_strerror(PW_ENOMEM));
+			}
+			err = decode_chunk(cd, g, c, cd->dec[c], 8);
+			if (err)
+				return err;
+			if (!out || !(mask & PW_COLMASK(c)))
+				continue;
+			for (uint32_t i = 0; i < gr->rows; i++)
+				if (!store((char *)*arr + at * (size_t)width, width, i, cd->dec[c][i],
+					   enc_fits(c, PW_CD_ENC_STRING)))
+					return cd_fail(cd, PW_EFORMAT, gr->ch[c].off,
+						       "%s value %" PRId64 " in row %" PRIu64
+						       " does not fit the 32-bit loaded column",
+						       pw_column_name(c), cd->dec[c][i], at + i);
+		} else if (mask & PW_COLMASK(c)) {
+			err = decode_chunk(cd, g, c, (char *)*arr + at * (size_t)width, width);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+int pw_cdict_foreach(struct pw_cdict *cd, pw_row_fn fn, void *ctx)
+{
+	for (uint32_t g = 0; g < cd->ngroups; g++) {
+		int64_t *const *d = cd->dec;
+		int err = decode_group(cd, g, PW_COLMASK_ALL, NULL);
+
+		if (err)
+			return err;
+		for (uint32_t i = 0; i < cd->groups[g].rows; i++) {
+			struct pw_row r = {
+				.time_ns = (uint64_t)d[PW_COL_TIME_NS][i],
+				.cpu = d[PW_COL_CPU][i],
+				.event = (int)d[PW_COL_EVENT][i],
+				.pid = d[PW_COL_PID][i],
+				.tgid = d[PW_COL_TGID][i],
+				.task = d[PW_COL_TASK][i] ? cd->strs[d[PW_COL_TASK][i]] : NULL,
+				.duration_ns = d[PW_COL_DURATION_NS][i],
+				.next_pid = d[PW_COL_NEXT_PID][i],
+				.next_task = d[PW_COL_NEXT_TASK][i] ?
+					     cd->strs[d[PW_COL_NEXT_TASK][i]] : NULL,
+				.prev_state = d[PW_COL_PREV_STATE][i] ?
+					      cd->strs[d[PW_COL_PREV_STATE][i]] : NULL,
+				.next_wait_ns = d[PW_COL_NEXT_WAIT_NS][i],
+				.exit_reason = d[PW_COL_EXIT_REASON][i] ?
+					       cd->strs[d[PW_COL_EXIT_REASON][i]] : NULL,
+				.target_cpu = d[PW_COL_TARGET_CPU][i],
+			};
+
+			err = fn(&r, ctx);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Large loaded columns are aligned to huge pages and advised as such: a
+ * load then takes a few page faults instead of one per 4 KiB.
+ */
+#define HUGE_PAGE (2u << 20)
+
+static void *column_alloc(size_t size)
+{
+	void *p;
+
+	if (size < HUGE_PAGE)
+		return malloc(size ? size : 1);
+	if (posix_memalign(&p, HUGE_PAGE, size))
+		return NULL;
+	madvise(p, size & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
+	return p;
+}
+
+void pw_columns_release(struct pw_columns *c)
+{
+	if (!c)
+		return;
+	for (int col = 0; col < PW_COL__MAX; col++) {
+		int width;
+
+		free(*col_array(c, col, &width));
+	}
+	free(c->strings);
+	memset(c, 0, sizeof(*c));
+}
+
+static int copy_strings(struct pw_cdict *cd, struct pw_columns *o)
+{
+	size_t ptrs = ((size_t)cd->nr_strings + 1) * sizeof(char *);
+	char *blob;
+
+	o->strings = malloc(ptrs + cd->str_blob_len);
+	if (!o->strings)
+		return PW_ENOMEM;
+	blob = (char *)o->strings + ptrs;
+	memcpy(blob, cd->str_blob, cd->str_blob_len);
+	for (uint32_t i = 0; i <= cd->nr_strings; i++)
+		o->strings[i] = blob + (cd->strs[i] - cd->str_blob);
+	o->nr_strings = cd->nr_strings + 1;
+	return 0;
+}
+
+int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out)
+{
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (mask & ~PW_COLMASK_ALL) {
+		pw_err("%s: invalid column mask 0x%x", cd->path, mask);
+		return PW_EINVAL;
+	}
+	out->nrows = cd->nrows;
+	for (int c = 0; c < PW_COL__MAX; c++) {
+		int width;
+		void **arr = col_array(out, c, &width);
+
+		if (!(mask & PW_COLMASK(c)))
+			continue;
+		if (cd->nrows > SIZE_MAX / (size_t)width ||
+		    !(*arr = column_alloc((size_t)cd->nrows * (size_t)width))) {
+			err = cd_fail(cd, PW_ENOMEM, 0, "%s: cannot load %" PRIu64 " rows of %s",
+				      pw_strerror(PW_ENOMEM), cd->nrows, pw_column_name(c));
+			goto err;
+		}
+	}
+	if ((mask & (PW_COLMASK(PW_COL_TASK) | PW_COLMASK(PW_COL_NEXT_TASK) |
+		     PW_COLMASK(PW_COL_PREV_STATE) | PW_COLMASK(PW_COL_EXIT_REASON))) &&
+	    copy_strings(cd, out)) {
+		err = cd_fail(cd, PW_ENOMEM, 0, "%s: cannot copy the string table",
+			      pw_strerror(PW_ENOMEM));
+		goto err;
+	}
+	for (uint32_t g = 0; g < cd->ngroups; g++) {
+		err = decode_group(cd, g, mask, out);
+		if (err)
+			goto err;
+	}
+	return 0;
+err:
+	pw_columns_release(out);
+	return err;
+}

@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cdict-writer.c - writes a cdict (docs/cdict.md) in one pass: rows are
+ * encoded into per-column token buffers, each full row group goes out as
+ * one zstd frame per column, and the string table, metadata, index and
+ * trailer follow at the end. Memory: one row group of tokens, the distinct
+ * strings, and one index entry per group.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "cdict-local.h"
+#include "intern.h"
+#include "pw-cdict.h"
+#include "pw-log.h"
+
+struct pw_cd_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+struct pw_cd_entry {
+	uint64_t off;
+	uint32_t size, raw;
+};
+
+struct pw_cd_group {
+	uint64_t first_row;
+	uint32_t rows;
+	uint64_t tmin, tmax;
+	struct pw_cd_entry ch[PW_COL__MAX];
+};
+
+struct pw_cdict_writer {
+	char *path;			/* final name */
+	char *tmp;			/* temporary file beside it */
+	int fd;
+	bool created;			/* tmp exists and is ours to remove */
+	int err;			/* sticky: first failure */
+	uint32_t group_rows_max;
+	int level;
+	ZSTD_CCtx *cctx;
+	struct pw_intern *strings;
+	uint32_t last_id[PW_COL__MAX];	/* last string id per string column */
+	struct pw_cd_buf col[PW_COL__MAX];	/* tokens of the current group */
+	struct pw_cd_buf tlo;		/* time_ns: low bytes of the deltas */
+	struct pw_cd_buf zbuf;
+	struct pw_cd_pred pred;
+	uint32_t rows;			/* in the current group */
+	uint64_t nrows;
+	uint64_t prev_time, tmin, tmax;
+	uint64_t first_ns, last_ns;
+	uint64_t off;			/* bytes written so far */
+	struct pw_cd_group *groups;
+	uint32_t ngroups, groups_cap;
+	uint64_t stored[PW_EV__MAX];
+};
+
+static int buf_reserve(struct pw_cd_buf *b, size_t more)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (b->cap - b->len >= more)
+		return 0;
+	cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < more) {
+		if (cap > SIZE_MAX / 2)
+			return PW_ENOMEM;
+		cap *= 2;
+	}
+	p = realloc(b->p, cap);
+	if (!p)
+		return PW_ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static int buf_put(struct pw_cd_buf *b, const void *src, size_t len)
+{
+	if (buf_reserve(b, len))
+		return PW_ENOMEM;
+	memcpy(b->p + b->len, src, len);
+	b->len += len;
+	return 0;
+}
+
+static int buf_varint(struct pw_cd_buf *b, uint64_t v)
+{
+	if (buf_reserve(b, PW_CD_VARINT_MAX))
+		return PW_ENOMEM;
+	b->len += pw_cd_put_varint(b->p + b->len, v);
+	return 0;
+}
+
+static int buf_string(struct pw_cd_buf *b, const char *s, size_t len)
+{
+	return buf_varint(b, len) ?: buf_put(b, s, len);
+}
+
+/* Records the first failure and logs it naming the final and temporary file. */
+static int wfail(struct pw_cdict_writer *w, int err, const char *what)
+{
+	if (!w->err) {
+		if (err == PW_ENOMEM)
+			pw_err("%s: %s while writing (temporary file %s)", w->path,
+			       pw_strerror(err), w->tmp);
+		else
+			pw_err("%s: %s (temporary file %s): %s", w->path, what, w->tmp,
+			       pw_strerror(err));
+		w->err = err;
+	}
+	return w->err;
+}
+
+static int write_all(struct pw_cdict_writer *w, const void *p, size_t len)
+{
+	const uint8_t *c = p;
+
+	while (len) {
+		ssize_t n = write(w->fd, c, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return wfail(w, n < 0 ? -errno : -ENOSPC, "cannot write");
+		c += n;
+		len -= (size_t)n;
+		w->off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Compresses @len bytes at @src into one zstd frame written at the end. */
+static int write_frame(struct pw_cdict_writer *w, const void *src, size_t len,
+		       struct pw_cd_entry *e)
+{
+	size_t bound = ZSTD_compressBound(len), n;
+
+	if (len > UINT32_MAX || bound > UINT32_MAX)
+		return wfail(w, PW_EINVAL, "section too large");
+	if (w->zbuf.cap < bound) {
+		w->zbuf.len = 0;
+		if (buf_reserve(&w->zbuf, bound))
+			return wfail(w, PW_ENOMEM, NULL);
+	}
+	n = ZSTD_compress2(w->cctx, w->zbuf.p, w->zbuf.cap, src, len);
+	if (ZSTD_isError(n)) {
+		pw_err("%s: zstd compression failed: %s", w->path, ZSTD_getErrorName(n));
+		return wfail(w, PW_ECOMPRESS, "compression failed");
+	}
+	e->off = w->off;
+	e->size = (uint32_t)n;
+	e->raw = (uint32_t)len;
+	return write_all(w, w->zbuf.p, n);
+}
+
+static int flush_group(struct pw_cdict_writer *w)
+{
+	struct pw_cd_group *g;
+
+	if (!w->rows)
+		return 0;
+	if (w->ngroups == w->groups_cap) {
+		uint32_t cap = w->groups_cap ? w->groups_cap * 2 : 16;
+		struct pw_cd_group *ng;
+
+		if (cap <= w->groups_cap || !(ng = realloc(w->groups, (size_t)cap * sizeof(*ng))))
+			return wfail(w, PW_ENOMEM, NULL);
+		w->groups = ng;
+		w->groups_cap = cap;
+	}
+	g = &w->groups[w->ngroups];
+	g->first_row = w->nrows - w->rows;
+	g->rows = w->rows;
+	g->tmin = w->tmin;
+	g->tmax = w->tmax;
+	for (int c = 0; c < PW_COL__MAX; c++) {
+		struct pw_cd_buf *b = &w->col[c];
+		int err;
+
+		if (c == PW_COL_TIME_NS) {
+			/* the delta encoding: all low bytes, then the high varints */
+			if (buf_reserve(&w->tlo, b->len))
+				return wfail(w, PW_ENOMEM, NULL);
+			memcpy(w->tlo.p + w->tlo.len, b->p, b->len);
+			w->tlo.len += b->len;
+			b = &w->tlo;
+		}
+		err = write_frame(w, b->p, b->len, &g->ch[c]);
+		if (err)
+			return err;
+		w->col[c].len = 0;
+	}
+	w->tlo.len = 0;
+	w->ngroups++;
+	w->rows = 0;
+	return 0;
+}
+
+struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
+					     const struct pw_cdict_writer_opts *opts,
+					     int *err)
+{
+	struct pw_cdict_writer *w;
+	const char *slash;
+	uint8_t hdr[PW_CD_HEADER_SIZE];
+	int e = PW_ENOMEM;
+
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		pw_err("%s: %s", path, pw_strerror(PW_ENOMEM));
+		goto out;
+	}
+	w->fd = -1;
+	w->group_rows_max = opts && opts->rows_per_chunk ? opts->rows_per_chunk
+							 : PW_CD_DEFAULT_GROUP_ROWS;
+	w->level = opts && opts->zstd_level ? opts->zstd_level : PW_CDICT_DEFAULT_LEVEL;
+	if (w->group_rows_max > PW_CD_MAX_GROUP_ROWS || w->level < ZSTD_minCLevel() ||
+	    w->level > ZSTD_maxCLevel()) {
+		pw_err("%s: invalid writer options (rows per chunk %u, at most %u; zstd level %d)",
+		       path, w->group_rows_max, PW_CD_MAX_GROUP_ROWS, w->level);
+		e = PW_EINVAL;
+		goto err;
+	}
+	w->path = strdup(path);
+	slash = strrchr(path, '/');
+	if (!w->path || asprintf(&w->tmp, "%.*s.%s.XXXXXX", slash ? (int)(slash - path + 1) : 0,
+				 path, slash ? slash + 1 : path) < 0) {
+		w->tmp = NULL;
+		pw_err("%s: %s", path, pw_strerror(PW_ENOMEM));
+		goto err;
+	}
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0) {
+		e = -errno;
+		pw_err("%s: cannot create a temporary file beside it (%s): %s", path, w->tmp,
+		       pw_strerror(e));
+		goto err;
+	}
+	w->created = true;
+	w->cctx = ZSTD_createCCtx();
+	w->strings = pw_intern_new();
+	/*
+	 * Room for a whole group up front (at most 10 bytes per token), so
+	 * adding a row never checks or grows a buffer; pages are only touched
+	 * as tokens fill them.
+	 */
+	e = buf_reserve(&w->tlo, w->group_rows_max);
+	for (int c = 0; c < PW_COL__MAX; c++)
+		e = e ?: buf_reserve(&w->col[c], (size_t)w->group_rows_max * PW_CD_VARINT_MAX);
+	if (e || !w->cctx || !w->strings) {
+		e = wfail(w, PW_ENOMEM, NULL);
+		goto err;
+	}
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1))) {
+		e = wfail(w, PW_EINVAL, "cannot set compression parameters");
+		goto err;
+	}
+	memcpy(hdr, PW_CD_MAGIC, PW_CD_MAGIC_LEN);
+	pw_cd_put16(hdr + 8, PW_CD_MAJOR);
+	pw_cd_put16(hdr + 10, PW_CD_MINOR);
+	pw_cd_put32(hdr + 12, PW_CD_HEADER_SIZE);
+	e = write_all(w, hdr, sizeof(hdr));
+	if (e)
+		goto err;
+	if (err)
+		*err = 0;
+	return w;
+err:
+	pw_cdict_writer_abort(w);
+out:
+	if (err)
+		*err = e;
+	return NULL;
+}
+
+/* Appends the token of @v (predicted @pred) to int column @c (room reserved). */
+static inline void put_int(struct pw_cdict_writer *w, int c, int64_t v, uint64_t pred)
+{
+	w->col[c].len += pw_cd_put_itoken(w->col[c].p + w->col[c].len, v, pred);
+}
+
+/* Token of string @s in the string column @c: 0 for NULL, else its id. */
+static int string_token(struct pw_cdict_writer *w, int c, const char *s)
+{
+	uint32_t id = w->last_id[c];
+	size_t len, llen;
+	const char *last;
+	int64_t nid;
+
+	if (!s) {
+		w->col[c].p[w->col[c].len++] = 0;
+		return 0;
+	}
+	len = strlen(s);
+	last = id ? pw_intern_str(w->strings, id, &llen) : NULL;
+	if (!last || llen != len || memcmp(last, s, len)) {
+		nid = pw_intern_add(w->strings, s, len);
+		if (nid < 0)
+			return (int)nid;
+		id = w->last_id[c] = (uint32_t)nid;
+	}
+	w->col[c].len += pw_cd_put_varint(w->col[c].p + w->col[c].len, id);
+	return 0;
+}
+
+int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *r)
+{
+	uint64_t pd, pwait, d;
+	int err = 0;
+
+	if (w->err)
+		return w->err;
+	if (r->event < 0 || r->event >= PW_EV__MAX) {
+		pw_err("%s: row %" PRIu64 " has an invalid event %d", w->path, w->nrows, r->event);
+		return w->err = PW_EINVAL;
+	}
+	if (!w->rows) {
+		pw_cd_pred_reset(&w->pred);
+		w->prev_time = 0;
+		w->tmin = UINT64_MAX;
+		w->tmax = 0;
+	}
+	d = r->time_ns - w->prev_time;
+	w->tlo.p[w->tlo.len++] = (uint8_t)d;
+	w->col[PW_COL_TIME_NS].len += pw_cd_put_varint(w->col[PW_COL_TIME_NS].p +
+						       w->col[PW_COL_TIME_NS].len, d >> 8);
+	w->prev_time = r->time_ns;
+	put_int(w, PW_COL_CPU, r->cpu, 0);
+	put_int(w, PW_COL_EVENT, r->event, 0);
+	put_int(w, PW_COL_PID, r->pid, 0);
+	put_int(w, PW_COL_TGID, r->tgid, 0);
+	put_int(w, PW_COL_NEXT_PID, r->next_pid, 0);
+	put_int(w, PW_COL_TARGET_CPU, r->target_cpu, 0);
+	pd = pw_cd_pred_duration(&w->pred, r->time_ns, r->event, r->cpu, r->pid, r->next_pid, &err);
+	pwait = pw_cd_pred_wait(&w->pred, r->time_ns, r->event, r->pid, r->next_pid, &err);
+	if (err)
+		return wfail(w, err, NULL);
+	put_int(w, PW_COL_DURATION_NS, r->duration_ns, pd);
+	put_int(w, PW_COL_NEXT_WAIT_NS, r->next_wait_ns, pwait);
+	err = string_token(w, PW_COL_TASK, r->task);
+	err = err ?: string_token(w, PW_COL_NEXT_TASK, r->next_task);
+	err = err ?: string_token(w, PW_COL_PREV_STATE, r->prev_state);
+	err = err ?: string_token(w, PW_COL_EXIT_REASON, r->exit_reason);
+	if (err)
+		return wfail(w, err, NULL);
+	if (r->time_ns < w->tmin)
+		w->tmin = r->time_ns;
+	if (r->time_ns > w->tmax)
+		w->tmax = r->time_ns;
+	if (!w->nrows || r->time_ns < w->first_ns)
+		w->first_ns = r->time_ns;
+	if (!w->nrows || r->time_ns > w->last_ns)
+		w->last_ns = r->time_ns;
+	w->stored[r->event]++;
+	w->nrows++;
+	if (++w->rows == w->group_rows_max)
+		return flush_group(w);
+	return 0;
+}
+
+/* Metadata records (docs/cdict.md, "Metadata"). */
+static int meta_rec(struct pw_cd_buf *b, const char *key, int type, const struct pw_cd_buf *v)
+{
+	uint8_t t = (uint8_t)type;
+
+	return buf_string(b, key, strlen(key)) ?: buf_put(b, &t, 1) ?:
+	       buf_varint(b, v->len) ?: buf_put(b, v->p, v->len);
+}
+
+static int meta_str(struct pw_cd_buf *b, struct pw_cd_buf *v, const char *key, const char *s)
+{
+	if (!s)
+		return 0;
+	v->len = 0;
+	return buf_put(v, s, strlen(s)) ?: meta_rec(b, key, PW_CD_MT_STRING, v);
+}
+
+static int meta_uint(struct pw_cd_buf *b, struct pw_cd_buf *v, const char *key, uint64_t n)
+{
+	v->len = 0;
+	return buf_varint(v, n) ?: meta_rec(b, key, PW_CD_MT_UINT, v);
+}
+
+static int build_meta(struct pw_cdict_writer *w, const struct pw_meta *m, struct pw_cd_buf *b)
+{
+	struct pw_cd_buf v = { 0 };
+	uint8_t one;
+	int err;
+
+	err = buf_varint(&v, PW_EV__MAX);
+	for (int i = 0; !err && i < PW_EV__MAX; i++)
+		err = buf_string(&v, pw_event_name(i), strlen(pw_event_name(i)));
+	err = err ?: meta_rec(b, "events", PW_CD_MT_STRLIST, &v);
+	err = err ?: meta_str(b, &v, "writer", "perfwhiz " PW_VERSION);
+	err = err ?: meta_str(b, &v, "hostname", m->hostname);
+	err = err ?: meta_str(b, &v, "os_release", m->os_release);
+	err = err ?: meta_str(b, &v, "arch", m->arch);
+	err = err ?: meta_str(b, &v, "perf_version", m->perf_version);
+	err = err ?: meta_str(b, &v, "cmdline", m->cmdline);
+	if (!err && m->nr_cpus != PW_NONE) {
+		v.len = 0;
+		err = buf_varint(&v, pw_cd_zz((uint64_t)m->nr_cpus)) ?:
+		      meta_rec(b, "nr_cpus", PW_CD_MT_INT, &v);
+	}
+	if (w->nrows) {
+		err = err ?: meta_uint(b, &v, "first_ns", w->first_ns);
+		err = err ?: meta_uint(b, &v, "last_ns", w->last_ns);
+	}
+	if (!err) {
+		v.len = 0;
+		err = buf_varint(&v, PW_EV__MAX);
+		for (int i = 0; !err && i < PW_EV__MAX; i++)
+			err = buf_string(&v, pw_event_name(i), strlen(pw_event_name(i))) ?:
+			      buf_varint(&v, w->stored[i]);
+		err = err ?: meta_rec(b, "stored", PW_CD_MT_COUNTS, &v);
+	}
+	if (!err && m->nr_dropped) {
+		v.len = 0;
+		err = buf_varint(&v, m->nr_dropped);
+		for (unsigned int i = 0; !err && i < m->nr_dropped; i++)
+			err = buf_string(&v, m->dropped[i].name, strlen(m->dropped[i].name)) ?:
+			      buf_varint(&v, m->dropped[i].count);
+		err = err ?: meta_rec(b, "dropped", PW_CD_MT_COUNTS, &v);
+	}
+	err = err ?: meta_uint(b, &v, "lost", m->lost);
+	err = err ?: meta_uint(b, &v, "lost_samples", m->lost_samples);
+	err = err ?: meta_uint(b, &v, "unknown_records", m->unknown_records);
+	err = err ?: meta_uint(b, &v, "unknown_ids", m->unknown_ids);
+	err = err ?: meta_uint(b, &v, "out_of_order", m->out_of_order);
+	err = err ?: meta_uint(b, &v, "undecodable", m->undecodable);
+	if (!err) {
+		one = m->partial;
+		v.len = 0;
+		err = buf_put(&v, &one, 1) ?: meta_rec(b, "partial", PW_CD_MT_BOOL, &v);
+	}
+	err = err ?: meta_str(b, &v, "source", m->source);
+	err = err ?: meta_str(b, &v, "legacy_note", m->legacy_note);
+	err = err ?: meta_str(b, &v, "map_file", m->map_file);
+	err = err ?: meta_str(b, &v, "map_digest", m->map_digest);
+	free(v.p);
+	return err;
+}
+
+static int build_strings(struct pw_cdict_writer *w, struct pw_cd_buf *b)
+{
+	uint32_t n = pw_intern_count(w->strings);
+	int err = 0;
+
+	for (uint32_t id = 1; !err && id <= n; id++) {
+		size_t len;
+		const char *s = pw_intern_str(w->strings, id, &len);
+
+		err = buf_string(b, s, len);
+	}
+	return err;
+}
+
+static int build_index(struct pw_cdict_writer *w, const struct pw_cd_entry *strs,
+		       const struct pw_cd_entry *meta, struct pw_cd_buf *b)
+{
+	size_t stride = PW_CD_GROUP_HDR_SIZE + PW_COL__MAX * PW_CD_ENTRY_SIZE;
+	size_t size = PW_CD_INDEX_HDR_SIZE + PW_COL__MAX * PW_CD_COLDESC_SIZE +
+		      (size_t)w->ngroups * stride;
+	uint8_t *p;
+
+	if (buf_reserve(b, size))
+		return PW_ENOMEM;
+	p = b->p;
+	memset(p, 0, size);
+	memcpy(p, PW_CD_INDEX_MAGIC, 4);
+	pw_cd_put32(p + 4, PW_CD_INDEX_HDR_SIZE);
+	pw_cd_put32(p + 8, PW_COL__MAX);
+	pw_cd_put32(p + 12, PW_CD_COLDESC_SIZE);
+	pw_cd_put32(p + 16, w->ngroups);
+	pw_cd_put32(p + 20, PW_CD_GROUP_HDR_SIZE);
+	pw_cd_put32(p + 24, PW_CD_ENTRY_SIZE);
+	pw_cd_put32(p + 28, pw_intern_count(w->strings));
+	pw_cd_put64(p + 32, w->nrows);
+	pw_cd_put64(p + 40, strs->off);
+	pw_cd_put64(p + 48, strs->size);
+	pw_cd_put64(p + 56, strs->raw);
+	pw_cd_put64(p + 64, meta->off);
+	pw_cd_put64(p + 72, meta->size);
+	pw_cd_put64(p + 80, meta->raw);
+	pw_cd_put32(p + 88, w->group_rows_max);
+	p += PW_CD_INDEX_HDR_SIZE;
+	for (int c = 0; c < PW_COL__MAX; c++, p += PW_CD_COLDESC_SIZE) {
+		pw_cd_put16(p, (uint16_t)c);
+		p[2] = (uint8_t)pw_cd_column_encoding(c);
+		memcpy(p + 8, pw_column_name(c), strlen(pw_column_name(c)));
+	}
+	for (uint32_t g = 0; g < w->ngroups; g++) {
+		const struct pw_cd_group *gr = &w->groups[g];
+
+		pw_cd_put64(p, gr->first_row);
+		pw_cd_put32(p + 8, gr->rows);
+		pw_cd_put64(p + 16, gr->tmin);
+		pw_cd_put64(p + 24, gr->tmax);
+		p += PW_CD_GROUP_HDR_SIZE;
+		for (int c = 0; c < PW_COL__MAX; c++, p += PW_CD_ENTRY_SIZE) {
+			pw_cd_put64(p, gr->ch[c].off);
+			pw_cd_put32(p + 8, gr->ch[c].size);
+			pw_cd_put32(p + 12, gr->ch[c].raw);
+		}
+	}
+	b->len = size;
+	return 0;
+}
+
+/* Makes the rename durable; a failure here is only worth a warning. */
+static void sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup(".");
+	int fd;
+
+	if (!dir)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fsync(fd) && errno != EINVAL)
+			pw_warn("%s: cannot sync directory %s: %s", path, dir, strerror(errno));
+		close(fd);
+	}
+	free(dir);
+}
+
+int pw_cdict_writer_close(struct pw_cdict_writer *w, const struct pw_meta *meta)
+{
+	struct pw_cd_entry strs = { 0 }, me = { 0 };
+	struct pw_cd_buf b = { 0 };
+	struct pw_meta empty;
+	uint8_t tr[PW_CD_TRAILER_SIZE];
+	uint64_t index_off;
+	int err;
+
+	if (!w)
+		return PW_EINVAL;
+	if (!meta) {
+		pw_meta_init(&empty);
+		meta = &empty;
+	}
+	err = w->err ?: flush_group(w);
+	if (!err && pw_intern_count(w->strings)) {
+		err = build_strings(w, &b);
+		err = err ? wfail(w, err, NULL) : write_frame(w, b.p, b.len, &strs);
+	}
+	b.len = 0;
+	if (!err) {
+		err = build_meta(w, meta, &b);
+		err = err ? wfail(w, err, NULL) : write_frame(w, b.p, b.len, &me);
+	}
+	b.len = 0;
+	if (!err) {
+		index_off = w->off;
+		err = build_index(w, &strs, &me, &b);
+		err = err ? wfail(w, err, NULL) : write_all(w, b.p, b.len);
+	}
+	if (!err) {
+		pw_cd_put64(tr, index_off);
+		pw_cd_put64(tr + 8, b.len);
+		pw_cd_put32(tr + 16, (uint32_t)crc32(0, b.p, (uInt)b.len));
+		pw_cd_put32(tr + 20, (uint32_t)crc32(0, tr, 20));
+		memcpy(tr + 24, PW_CD_END_MAGIC, PW_CD_MAGIC_LEN);
+		err = write_all(w, tr, sizeof(tr));
+	}
+	free(b.p);
+	if (!err && fsync(w->fd))
+		err = wfail(w, -errno, "cannot sync");
+	if (!err && fchmod(w->fd, 0644))
+		err = wfail(w, -errno, "cannot set the mode");
+	if (!err) {
+		int fd = w->fd;
+
+		w->fd = -1;
+		if (close(fd))
+			err = wfail(w, -errno, "cannot close");
+	}
+	if (!err && rename(w->tmp, w->path))
+		err = wfail(w, -errno, "cannot rename the temporary file into place");
+	if (err) {
+		pw_cdict_writer_abort(w);
+		return err;
+	}
+	sync_dir(w->path);
+	w->created = false;
+	pw_cdict_writer_abort(w);
+	return 0;
+}
+
+void pw_cdict_writer_abort(struct pw_cdict_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->created && unlink(w->tmp) && errno != ENOENT)
+		pw_warn("%s: cannot remove temporary file %s: %s", w->path, w->tmp,
+			strerror(errno));
+	ZSTD_freeCCtx(w->cctx);
+	pw_intern_free(w->strings);
+	for (int c = 0; c < PW_COL__MAX; c++)
+		free(w->col[c].p);
+	free(w->tlo.p);
+	free(w->zbuf.p);
+	pw_cd_pred_release(&w->pred);
+	free(w->groups);
+	free(w->path);
+	free(w->tmp);
+	free(w);
+}
