@@ -1,9 +1,9 @@
 # perfwhiz - top-level build.
 #
 #   make                 build the library and the programs
-#   make test            build and run the tests (installs missing deps)
+#   make test            install missing deps, build, run the tests
 #                        T='pattern' runs only matching tests
-#   make demo            convert the bundled sample capture and show it
+#   make demo            install missing deps, build, convert a bundled capture
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deps            install build dependencies (Debian packages, libperf)
 #   V=1                  show full command lines
@@ -14,6 +14,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 LIBDIR    ?= $(PREFIX)/lib
 MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
 DESTDIR   ?=
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
@@ -37,7 +38,7 @@ WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
 OPT       ?= -O2 -g
 CFLAGS    ?= $(OPT)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -D_GNU_SOURCE \
-             -DPW_VERSION='"$(VERSION)"' -Iprocessor -I$(DEPS)/include $(PKG_CFLAGS)
+             -DPW_VERSION='"$(VERSION)"' -DPW_DATADIR='"$(DATADIR)/perfwhiz"' -Iprocessor -I$(DEPS)/include $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
 LIBS       = $(PKG_LIBS) -lm
 
@@ -62,10 +63,15 @@ TESTS     := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOLS_SRC := $(wildcard tests/tools/*.c)
 TOOLS     := $(TOOLS_SRC:tests/tools/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit-test e2e-test demo install clean distclean
+.PHONY: all deps test check demo install clean distclean
 all: $(PROGS)
 
-deps $(DEPS_STAMP): scripts/deps.sh
+# `make test` and `make demo` first install what is missing (cheap when
+# nothing is), then build in a fresh make that sees the installed packages.
+deps:
+	$(Q)scripts/deps.sh $(abspath $(DEPS))
+
+$(DEPS_STAMP): scripts/deps.sh
 	$(Q)scripts/deps.sh $(abspath $(DEPS))
 	$(Q)touch $(DEPS_STAMP)
 
@@ -92,21 +98,34 @@ $(B)/tests/%: tests/unit/%.c $(LIB) $(DEPS_STAMP)
 	$(Q)$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) -Itests -o $@ $< $(LIB) \
 		$(ALL_LDFLAGS) $(LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
+# perfmap's modules are tested on their own: everything in plot/ but its main.
+PLOT_LIB_OBJ := $(filter-out $(B)/plot/perfmap.o,$(PLOT_OBJ))
+$(B)/tests/test-plot-%: tests/unit/test-plot-%.c $(PLOT_LIB_OBJ) $(LIB) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) -Itests -Iplot -o $@ $< \
+		$(PLOT_LIB_OBJ) $(LIB) $(ALL_LDFLAGS) $(LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
 $(B)/tests/%: tests/tools/%.c $(LIB) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS)
 
-test: $(PROGS) $(TESTS) $(TOOLS)
+test: deps
+	$(Q)$(MAKE) --no-print-directory check
+
+check: $(PROGS) $(TESTS) $(TOOLS)
 	$(Q)tests/run.sh $(abspath $(B)) '$(or $(T),*)'
 
-demo: $(PROGS)
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(abspath $(B))
 
 install: $(PROGS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/perfwhiz
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
-	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(wildcard docs/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(wildcard data/*) $(DESTDIR)$(DATADIR)/perfwhiz/
 
 clean:
 	rm -rf build/*.a build/processor build/tests build/perfwhiz-* build/san
