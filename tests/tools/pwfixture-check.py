@@ -48,6 +48,14 @@ def tokenize(line):
         toks.append("".join(tok))
 
 
+def num(text):
+    """An integer as specs write it: decimal or 0x hex, maybe negative (never octal)."""
+    neg = text.startswith("-")
+    digits = text[1:] if neg else text
+    value = int(digits, 16) if digits[:2].lower() == "0x" else int(digits, 10)
+    return -value if neg else value
+
+
 def ns(text):
     if "." in text:
         sec, frac = text.split(".")
@@ -83,14 +91,14 @@ def load_spec():
                         optional.add(k)
                     fields[k] = v
                 ev = t[5].split(":")[-1]
-                samples.append(dict(no=no, time=ns(t[1]), cpu=int(t[2]), pid=int(t[3]),
-                                    tid=int(t[4]), event=ev, fields=fields,
+                samples.append(dict(no=no, time=ns(t[1]), cpu=num(t[2]), pid=num(t[3]),
+                                    tid=num(t[4]), event=ev, fields=fields,
                                     optional=optional, type=format_id(ev)))
             elif t[0] == "comm":
-                comms.append((ns(t[4]) if len(t) > 4 else 0, int(t[2]), t[3]))
+                comms.append((ns(t[4]) if len(t) > 4 else 0, num(t[2]), t[3]))
             elif t[0] == "fork":
                 # the child starts with the parent's comm: (time, tid, parent tid)
-                comms.append((ns(t[5]), int(t[3]), ("fork", int(t[4]))))
+                comms.append((ns(t[5]), num(t[3]), ("fork", num(t[4]))))
     samples.sort(key=lambda s: s["time"])  # stable: equal times keep line order
     comms.sort(key=lambda c: c[0])
     return samples, comms
@@ -139,10 +147,10 @@ def check(exp, got):
     for key, have in (("common_type", ctype), ("common_flags", cflags),
                       ("common_preempt_count", cpreempt)):
         default = exp["type"] if key == "common_type" else 0
-        w = int(want[key], 0) if key in want else default
+        w = num(want[key]) if key in want else default
         if have != w:
             bad(key, w, have)
-    w = int(want["common_pid"], 0) if "common_pid" in want else exp["tid"]
+    w = num(want["common_pid"]) if "common_pid" in want else exp["tid"]
     if fields["common_pid"] != w:
         bad("common_pid", w, fields["common_pid"])
 
@@ -151,7 +159,7 @@ def check(exp, got):
         if isinstance(have, str):
             w = want.get(key, "")
         else:
-            w = int(want[key], 0) if key in want else 0
+            w = num(want[key]) if key in want else 0
         if have != w:
             bad(key, w, have)
     for key in want:

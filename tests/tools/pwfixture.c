@@ -22,6 +22,7 @@
  * perf_event_attr: a big-endian compiler allocates bitfields from the most
  * significant bit, which perf undoes by reversing the bits of each byte.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -663,14 +664,22 @@ static void read_spec(const char *path)
 		fclose(f);
 }
 
+/* parse_uint - decimal or 0x hex (never octal: "010" is ten), nothing else */
 static bool parse_uint(const char *s, uint64_t *v)
 {
+	int base = 10;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!s)
+		return false;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!isxdigit((unsigned char)*s) || (base == 10 && !isdigit((unsigned char)*s)))
 		return false;
 	errno = 0;
-	*v = strtoull(s, &end, 0);
+	*v = strtoull(s, &end, base);
 	return !errno && !*end;
 }
 
@@ -729,15 +738,11 @@ static uint64_t field_value(const struct field *f, const char *s)
 	uint64_t v;
 
 	if (s[0] == '-') {
-		int64_t smin = f->size == 8 ? INT64_MIN : -(int64_t)(1ull << (8 * f->size - 1));
-		char *end;
-		long long sv;
+		uint64_t mag, limit = 1ull << (8 * f->size - 1);	/* |smin| */
 
-		errno = 0;
-		sv = strtoll(s, &end, 0);
-		if (errno || *end || end == s + 1 || sv < smin)
+		if (!parse_uint(s + 1, &mag) || mag > limit)
 			die("field %s: '%s' does not fit %u signed bytes", f->name, s, f->size);
-		return (uint64_t)sv & umax;
+		return (0 - mag) & umax;
 	}
 	if (!parse_uint(s, &v) || v > umax)
 		die("field %s: '%s' is not a number that fits %u bytes", f->name, s, f->size);
@@ -770,6 +775,17 @@ static uint32_t want_cpu(const char *s)
 {
 	/* a bound that keeps ids and the id lists small */
 	return want_uint(s, "CPU", 65535);
+}
+
+/* saved_cmdlines as the kernel prints them: "TID COMM" lines */
+static void add_cmdline(uint32_t tid, const char *comm)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%" PRIu32 " ", tid);
+	buf_put(&cmdlines, num, strlen(num));
+	buf_put(&cmdlines, comm, strlen(comm));
+	buf_put(&cmdlines, "\n", 1);
 }
 
 /* Pass 1: which events, how many CPUs, the saved cmdlines, sample times. */
@@ -807,15 +823,7 @@ static void scan_spec(void)
 				    l->tok[3]);
 			if (strchr(l->tok[3], '\n'))
 				die("comm with a newline");
-			{
-				char tid[16];
-
-				snprintf(tid, sizeof(tid), "%" PRIu32 " ",
-					 want_pid(l->tok[2], "TID"));
-				buf_put(&cmdlines, tid, strlen(tid));
-				buf_put(&cmdlines, l->tok[3], strlen(l->tok[3]));
-				buf_put(&cmdlines, "\n", 1);
-			}
+			add_cmdline(want_pid(l->tok[2], "TID"), l->tok[3]);
 		} else if (!strcmp(kw, "fork") || !strcmp(kw, "exit")) {
 			need_args(l, 6, 7, "fork|exit PID PPID TID PTID TIME_NS [CPU]");
 			if (l->ntok == 7)
@@ -829,12 +837,8 @@ static void scan_spec(void)
 				die("%s: give both TIME_NS and CPU, or neither", kw);
 			if (l->ntok == 5)
 				cpu_tok = 4;
-			{
-				uint64_t v;
-
-				if (!parse_uint(l->tok[1], &v))
-					use_event(l->tok[1]);
-			}
+			if (!parse_uint(l->tok[1], &(uint64_t){ 0 }))
+				use_event(l->tok[1]);	/* an event name, not an id */
 		} else if (!strcmp(kw, "round")) {
 			need_args(l, 1, 1, "round");
 		} else {
