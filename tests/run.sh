@@ -40,6 +40,7 @@ done
 for s in "$top"/tests/e2e/*.sh; do
 	[ -f "$s" ] || continue
 	n=$(basename "$s" .sh)
+	[ "$n" != lib ] || continue	# helpers sourced by the tests
 	case $n in $pattern) ;; *) continue ;; esac
 	run_one "e2e/$n" bash "$s"
 done
