@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.h - perfmap's view of one capture: its loaded columns, its threads
+ * and their display names, which of them are selected, and the time window.
+ *
+ * A run indexes the columns once: every row gets the thread (tid + raw
+ * name) it is about, and every sched_switch row the thread it switched
+ * in. A thread's display name is its raw name after the name map,
+ * --merge-sys-tasks and --append-tid; threads with the same display name
+ * form one "entity", the unit the charts show.
+ */
+#ifndef PM_RUN_H
+#define PM_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pw-cdict.h"
+#include "pw-meta.h"
+#include "names.h"
+
+
+#define PM_NO_THREAD UINT32_MAX
+
+/* How display names are made. */
+struct pm_name_opts {
+	bool merge_sys_tasks;	/* swapper/0, ksoftirqd/3 ... -> swapper, ksoftirqd */
+	bool append_tid;	/* perf -> perf:2834 */
+	const struct pw_namemap *map;	/* --map: renames tids; must outlive the run */
+};
+
+/* What --group-by makes one chart set of. */
+enum pm_group_by { PM_GROUP_TASK, PM_GROUP_GROUP, PM_GROUP_PROCESS };
+
+struct pm_thread {
+	int32_t tid;
+	int32_t tgid;		/* PW_NONE32 when never seen */
+	uint32_t raw;		/* raw name: index into cols->strings */
+	uint32_t ent;		/* entity (display name) index */
+	uint64_t nevents;	/* rows about this thread inside the window */
+	bool selected;
+};
+
+struct pw_namemap;
+
+struct pm_run {
+	char *path;
+	char *name;		/* short name among the runs (pm_runs_name()) */
+	struct pw_meta meta;	/* copy of the file's metadata */
+	const struct pw_columns *cols;	/* indexed columns */
+	struct pw_columns own_cols;	/* what pm_run_open() loaded */
+	struct pw_cdict *cd;		/* kept open while its columns are in use */
+
+	uint64_t t0, t_last;	/* first and last event of the capture */
+	uint64_t ws, we;	/* window [ws, we) */
+	double scale;		/* count scale when the cap exceeds the run */
+
+	struct pm_thread *threads;
+	uint32_t nr_threads;
+	uint32_t *row_thread;	/* per row: thread of pid/task, or PM_NO_THREAD */
+	uint32_t *row_next;	/* per row: thread of next_pid/next_task */
+
+	struct pm_names ents;	/* display names, numbered by entity */
+	uint32_t nr_ents;
+	bool *ent_selected;	/* [nr_ents] */
+	uint32_t nr_cpus;	/* max(meta nr_cpus, highest cpu seen + 1) */
+	const struct pw_namemap *map;	/* borrowed from the name options */
+};
+
+/**
+ * pm_run_index - index @cols as a run (does not take ownership of @cols)
+ * @run: zeroed or fresh struct, filled; release with pm_run_release()
+ * @path: the file name shown in messages and the report
+ * @cols: columns with at least time_ns, cpu, event, pid, task, next_pid,
+ *	next_task loaded; must outlive @run
+ * @meta: copied; NULL for an empty one
+ * @no: how display names are made
+ *
+ * The window is set to the whole capture. Returns 0 or a negative PW_E*
+ * code (message logged); on error @run holds nothing to release.
+ */
+int pm_run_index(struct pm_run *run, const char *path, const struct pw_columns *cols,
+		 const struct pw_meta *meta, const struct pm_name_opts *no);
+
+/**
+ * pm_run_open - open the cdict @path, load the columns perfmap uses, index it
+ *
+ * Returns a run to free with pm_run_free(), or NULL with *@err set to a
+ * negative PW_E* code (message naming the file logged).
+ */
+struct pm_run *pm_run_open(const char *path, const struct pm_name_opts *no, int *err);
+
+/**
+ * pm_run_release - free what pm_run_index() built, not @run itself nor the
+ * columns (NULL ok)
+ */
+void pm_run_release(struct pm_run *run);
+
+/** pm_run_free - release and free a run from pm_run_open() (NULL ok) */
+void pm_run_free(struct pm_run *run);
+
+/** pm_run_ent_name - display name of entity @ent; owned by @run */
+const char *pm_run_ent_name(const struct pm_run *run, uint32_t ent);
+
+/** pm_run_thread_name - display name of thread @t; owned by @run */
+const char *pm_run_thread_name(const struct pm_run *run, uint32_t t);
+
+/**
+ * pm_sys_task_base - length of the per-core kernel thread prefix of @name
+ *
+ * "swapper/3" -> 7 ("swapper"), "kworker/u8:2" -> 7, "ksoftirqd/0" -> 9;
+ * 0 when @name is not a per-core kernel thread name.
+ */
+size_t pm_sys_task_base(const char *name);
+
+/* ---- time window ---- */
+
+/**
+ * pm_runs_window - set the window of every run
+ * @runs, @n: the runs
+ * @from_ms: window start after each run's first event, in ms (>= 0)
+ * @cap_ms: window length in ms, or < 0 for "to the end"; with several
+ *	runs "to the end" means the shortest of them
+ *
+ * A run shorter than the cap gets the rest of its capture and a count
+ * scale (cap / its window), reported with a warning. Returns 0, or
+ * PW_EINVAL when @from_ms lies beyond a capture (message states its length).
+ */
+int pm_runs_window(struct pm_run **runs, unsigned int n, double from_ms, double cap_ms);
+
+/** pm_run_window_ns - length of @run's window in ns */
+static inline uint64_t pm_run_window_ns(const struct pm_run *run)
+{
+	return run->we - run->ws;
+}
+
+/* ---- task selection ---- */
+
+struct pm_select;
+
+/**
+ * pm_select_parse - parse a -t value: comma-separated shell patterns
+ * matched on the whole display name, or numbers (tids)
+ *
+ * Returns a selection to free with pm_select_free(), or NULL with *@err
+ * set (PW_EINVAL for an empty pattern, PW_ENOMEM).
+ */
+struct pm_select *pm_select_parse(const char *spec, int *err);
+
+/** pm_select_free - free @s (NULL ok) */
+void pm_select_free(struct pm_select *s);
+
+/** pm_select_match - whether thread @tid named @name is selected by @s */
+bool pm_select_match(const struct pm_select *s, int32_t tid, const char *name);
+
+/**
+ * pm_run_select - mark the threads and entities of @run that @s selects
+ *
+ * Returns the number of selected threads (0 when nothing matches).
+ */
+uint32_t pm_run_select(struct pm_run *run, const struct pm_select *s);
+
+/**
+ * pm_run_closest - the display names closest to what @spec asked for
+ * @names: receives up to @max pointers (owned by @run)
+ *
+ * Returns how many were stored, closest first.
+ */
+unsigned int pm_run_closest(const struct pm_run *run, const char *spec,
+			    const char **names, unsigned int max);
+
+/* ---- groups ---- */
+
+/**
+ * pm_run_group_key - the --group-by key of thread @t into @buf
+ *
+ * PM_GROUP_GROUP: the group id of an annotated name (the first all-digit
+ * dot-separated part after the name: "Firewall.05.vcpu0" -> "05"), else
+ * "ungrouped". PM_GROUP_PROCESS: the thread group leader's name and tgid
+ * ("qemu:4242"), else "unknown process". PM_GROUP_TASK: "" (one set).
+ */
+void pm_run_group_key(const struct pm_run *run, uint32_t t, enum pm_group_by g, char *buf,
+		      size_t size);
+
+/**
+ * pm_run_restrict - unselect the selected threads whose group key is not @key
+ *
+ * Returns the number of threads still selected.
+ */
+uint32_t pm_run_restrict(struct pm_run *run, enum pm_group_by g, const char *key);
+
+/* ---- listings ---- */
+
+/**
+ * pm_run_write_list - the --list table: tid, events in the window and
+ * display name of each thread, most active first (ties: lower tid first)
+ *
+ * Returns 0 or PW_EWRITE / PW_ENOMEM.
+ */
+int pm_run_write_list(const struct pm_run *run, FILE *out);
+
+/**
+ * pm_run_write_successors - the --successors-of table: which tasks were
+ * switched in when a thread @s selects was switched out inside the window,
+ * with counts and percentages (per-core kernel threads merged)
+ *
+ * Returns the number of switch-outs found (>= 0), or PW_EWRITE / PW_ENOMEM.
+ */
+int64_t pm_run_write_successors(const struct pm_run *run, const struct pm_select *s,
+				FILE *out);
+
+/**
+ * pm_runs_name - give each run the shortest distinguishing part of its
+ * file name (common leading and trailing characters of the base names
+ * removed, extended to whole words separated by '-', '_' or '.')
+ *
+ * Returns 0 or PW_ENOMEM.
+ */
+int pm_runs_name(struct pm_run **runs, unsigned int n);
+
+#endif

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/* test-plot-aggregate.c - exact per task / core / reason / bin sums. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "aggregate.h"
+#include "pw-log.h"
+#include "test-plot-fixture.h"
+
+static struct fx fx;
+static struct pm_run run;
+static struct pm_agg *agg;
+
+static int setup(void **state)
+{
+	fx_build(&fx, fx_basic, sizeof(fx_basic) / sizeof(fx_basic[0]));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	pm_agg_free(agg);
+	pm_run_release(&run);
+	fx_release(&fx);
+	return 0;
+}
+
+/* Index with @no, select @spec, window [from, from + cap), aggregate. */
+static void build(const struct pm_name_opts *no, const char *spec, double from_ms,
+		  double cap_ms, uint32_t tbins)
+{
+	struct pm_run *runs[1] = { &run };
+	struct pm_select *s;
+	int err;
+
+	pm_agg_free(agg);
+	agg = NULL;
+	pm_run_release(&run);
+	assert_int_equal(pm_run_index(&run, "basic.cdict", &fx.c, NULL, no), 0);
+	assert_int_equal(pm_runs_window(runs, 1, from_ms, cap_ms), 0);
+	s = pm_select_parse(spec, &err);
+	assert_non_null(s);
+	pm_run_select(&run, s);
+	pm_select_free(s);
+	assert_int_equal(pm_agg_build(&run, tbins, &agg), 0);
+}
+
+static uint32_t task(const char *name)
+{
+	uint32_t t = pm_agg_find_task(agg, name);
+
+	assert_int_not_equal(t, PM_NO_TASK);
+	return t;
+}
+
+#define CORE(arr, t, cpu) (agg->arr[(size_t)(t) * agg->nr_cpus + (cpu)])
+
+static void test_whole_capture(void **state)
+{
+	uint32_t a, b, s0, s1;
+
+	build(NULL, "*", 0, -1, 0);
+	assert_int_equal(agg->window_ns, 9001);
+	assert_int_equal(agg->nr_tasks, 4);
+	/* Natural name order. */
+	assert_string_equal(pm_agg_task_name(agg, 0), "A");
+	assert_string_equal(pm_agg_task_name(agg, 3), "swapper/1");
+	a = task("A");
+	b = task("B");
+	s0 = task("swapper/0");
+	s1 = task("swapper/1");
+
+	/* A: [1000,3000) cpu0, [4000,6000) cpu1, [7000,10000) cpu0 (still on). */
+	assert_int_equal(agg->task[a].run_ns, 7000);
+	assert_int_equal(CORE(core_run_ns, a, 0), 5000);
+	assert_int_equal(CORE(core_run_ns, a, 1), 2000);
+	assert_int_equal(agg->task[a].sw_voluntary, 1);
+	assert_int_equal(agg->task[a].sw_preempted, 1);	/* "R+" */
+	assert_int_equal(CORE(core_switches, a, 0), 1);
+	assert_int_equal(CORE(core_switches, a, 1), 1);
+	/* B: [1000,4000) and [6000,10000) on cpu1. */
+	assert_int_equal(agg->task[b].run_ns, 7000);
+	assert_int_equal(CORE(core_run_ns, b, 1), 7000);
+	assert_int_equal(agg->task[b].sw_voluntary, 0);
+	assert_int_equal(agg->task[b].sw_preempted, 1);
+	/* swapper/0: first switch-out without a known start counts from t0. */
+	assert_int_equal(agg->task[s0].run_ns, 4000);
+	assert_int_equal(agg->task[s0].sw_preempted, 2);
+	assert_int_equal(agg->task[s1].run_ns, 0);
+	assert_int_equal(agg->task[s1].sw_preempted, 1);
+
+	/* Exit reasons sorted by name. */
+	assert_int_equal(agg->nr_reasons, 2);
+	assert_string_equal(agg->reasons[0], "EXTERNAL_INTERRUPT");
+	assert_string_equal(agg->reasons[1], "HLT");
+	assert_int_equal(agg->exits[a * 2 + 0], 1);
+	assert_int_equal(agg->exits[a * 2 + 1], 2);
+	assert_int_equal(agg->task[a].exits, 3);
+	assert_int_equal(agg->exits[b * 2 + 1], 0);
+}
+
+static void test_window_clips(void **state)
+{
+	uint32_t a, b, s0;
+
+	build(NULL, "*", 0.002, 0.004, 0);	/* [3000, 7000) */
+	assert_int_equal(agg->window_ns, 4000);
+	a = task("A");
+	b = task("B");
+	s0 = task("swapper/0");
+	assert_int_equal(agg->task[a].run_ns, 2000);
+	assert_int_equal(agg->task[b].run_ns, 2000);
+	assert_int_equal(CORE(core_run_ns, b, 1), 2000);
+	assert_int_equal(agg->task[s0].run_ns, 4000);
+	assert_int_equal(agg->task[s0].sw_preempted, 0);	/* at 7000: outside */
+	assert_int_equal(agg->task[a].sw_voluntary, 1);	/* at 3000: inside */
+	assert_int_equal(agg->task[a].exits, 3);
+}
+
+static void test_selection_and_merge(void **state)
+{
+	struct pm_name_opts merge = { .merge_sys_tasks = true };
+
+	build(&merge, "swapper", 0, -1, 0);
+	assert_int_equal(agg->nr_tasks, 1);
+	assert_string_equal(pm_agg_task_name(agg, 0), "swapper");
+	assert_int_equal(agg->task[0].run_ns, 4000);
+	assert_int_equal(agg->task[0].sw_preempted, 3);
+	assert_int_equal(agg->nr_reasons, 0);
+
+	/* By tid: A only; its exits, not B's (none) nor other reasons. */
+	build(NULL, "10", 0, -1, 0);
+	assert_int_equal(agg->nr_tasks, 1);
+	assert_int_equal(agg->task[0].run_ns, 7000);
+	assert_int_equal(agg->nr_reasons, 2);
+}
+
+static void test_heatmaps(void **state)
+{
+	uint32_t a, b, s0;
+	uint32_t *h;
+
+	assert_int_equal(pm_dbin_edge(0), 1000);
+	assert_int_equal(pm_dbin_edge(1), 1585);
+	assert_int_equal(pm_dbin_edge(5), 10000);
+	assert_int_equal(pm_dbin(999), 0);
+	assert_int_equal(pm_dbin(1584), 0);
+	assert_int_equal(pm_dbin(1585), 1);
+	assert_int_equal(pm_dbin(5000), 3);
+	assert_int_equal(pm_dbin(UINT64_MAX), PM_DBINS - 1);
+	assert_int_equal(pm_tbin_start(9001, 10, 1), 901);
+	assert_int_equal(pm_tbin_start(9001, 10, 10), 9001);
+
+	build(NULL, "*", 0, -1, 10);
+	a = task("A");
+	b = task("B");
+	s0 = task("swapper/0");
+#define BIN(task, kind, tb, db) pm_agg_heat(agg, task, kind)[(tb) * PM_DBINS + (db)]
+	assert_int_equal(BIN(a, PM_HEAT_RUN, 2, 1), 1);	/* t 3000, 2000 ns */
+	assert_int_equal(BIN(a, PM_HEAT_RUN, 5, 1), 1);	/* t 6000, 2000 ns */
+	assert_int_equal(BIN(a, PM_HEAT_WAIT, 3, 0), 1);	/* t 4000, 1000 ns */
+	assert_int_equal(BIN(b, PM_HEAT_WAIT, 5, 1), 1);
+	assert_int_equal(BIN(s0, PM_HEAT_WAIT, 2, 0), 1);	/* 500 ns: first bin */
+	assert_int_equal(BIN(b, PM_HEAT_SLEEP, 8, 3), 1);	/* 5000 ns */
+	assert_int_equal(BIN(a, PM_HEAT_GUEST, 3, 0), 1);
+	assert_int_equal(BIN(a, PM_HEAT_GUEST, 4, 0), 2);
+	assert_int_equal(BIN(a, PM_HEAT_HANDLE, 3, 0), 1);
+	/* Nothing else: totals per kind. */
+	h = pm_agg_heat(agg, a, PM_HEAT_RUN);
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < agg->tbins * PM_DBINS; i++)
+		sum += h[i];
+	assert_int_equal(sum, 2);
+
+	/* Temporal coremap: A's [1000, 3000) on cpu0 = bins 0, 1, 2 of 901 ns. */
+#define TC(task, tb, cpu) agg->tcore_ns[((size_t)(task) * agg->tbins + (tb)) * agg->nr_cpus + (cpu)]
+	assert_int_equal(TC(a, 0, 0), 901);
+	assert_int_equal(TC(a, 1, 0), 900);
+	assert_int_equal(TC(a, 2, 0), 199);
+	sum = 0;
+	for (uint32_t tb = 0; tb < agg->tbins; tb++)
+		for (uint32_t c = 0; c < agg->nr_cpus; c++)
+			sum += TC(a, tb, c);
+	assert_int_equal(sum, 7000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_whole_capture),
+		cmocka_unit_test(test_window_clips),
+		cmocka_unit_test(test_selection_and_merge),
+		cmocka_unit_test(test_heatmaps),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
