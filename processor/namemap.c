@@ -557,6 +557,8 @@ int pw_namemap_to_meta(const struct pw_namemap *m, struct pw_meta *meta)
 {
 	char *file, *digest;
 
+	if (!m || !meta)
+		return PW_EINVAL;
 	file = strdup(m->file);
 	digest = strdup(m->digest);
 	if (!file || !digest) {

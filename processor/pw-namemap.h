@@ -112,7 +112,8 @@ const char *pw_namemap_digest(const struct pw_namemap *m);
  * @m: the map applied
  * @meta: its map_file and map_digest are replaced by copies
  *
- * Returns 0 or PW_ENOMEM (then @meta is unchanged).
+ * Returns 0, PW_EINVAL when either is NULL, or PW_ENOMEM (then @meta is
+ * unchanged).
  */
 int pw_namemap_to_meta(const struct pw_namemap *m, struct pw_meta *meta);
 

@@ -382,6 +382,8 @@ static void test_digest_and_meta(void **state)
 	assert_int_equal(pw_namemap_to_meta(m, &meta), 0);
 	assert_string_equal(meta.map_file, "map.csv");
 	assert_string_equal(meta.map_digest, hex);
+	assert_int_equal(pw_namemap_to_meta(NULL, &meta), PW_EINVAL);
+	assert_string_equal(meta.map_file, "map.csv");
 	/* replacing an earlier map frees it */
 	assert_int_equal(pw_namemap_to_meta(m, &meta), 0);
 	pw_meta_release(&meta);
