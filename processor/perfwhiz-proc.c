@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * perfwhiz-proc - convert a perf.data file or stream into perfwhiz rows
- * (CSV), in one pass. Option parsing and reporting only: the work is in
- * the library (pw-reader.h, pw-csv.h).
+ * (a cdict and/or CSV), in one pass. Option parsing and reporting only: the
+ * work is in the library (pw-convert.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,9 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pw-csv.h"
+#include "pw-convert.h"
 #include "pw-log.h"
-#include "pw-reader.h"
 
 /* Exit codes, documented in --help and perfwhiz-proc(1). */
 enum {
@@ -44,14 +44,23 @@ static void log_fn(enum pw_log_level level, const char *fmt, va_list ap)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: %s [-i FILE|-] [--csv FILE|-] [-q] [-v]\n"
+"Usage: %s [-i FILE|-] [-o RUN.cdict] [--csv FILE|-] [--map FILE.csv] [-q] [-v]\n"
+"       %s --info FILE\n"
 "\n"
 "Read a perf.data capture (file layout, or the pipe layout of `perf record -o -`)\n"
-"in one pass and write one CSV row per kept scheduler and KVM event, in time order.\n"
+"in one pass and write one row per kept scheduler and KVM event, in time order,\n"
+"into a cdict file and/or CSV. The input may also be a cdict (to export or rename)\n"
+"or the original tool's cdict (to convert): its kind is recognised by content.\n"
 "\n"
-"  -i, --input FILE   the capture; '-' reads standard input. Default: standard\n"
+"  -i, --input FILE   the input; '-' reads standard input. Default: standard\n"
 "                     input when it is a pipe, else ./perf.data\n"
+"  -o, --output FILE  the cdict to write. Default, when --csv is not given: the\n"
+"                     input's base name with .cdict (perf.cdict for stdin)\n"
 "      --csv FILE     write CSV to FILE ('-': standard output)\n"
+"      --map FILE     rename tasks with a mapping CSV (tid,instance,type,uuid,\n"
+"                     group-type,group-id,name -> name.NN.type)\n"
+"      --info FILE    print the metadata and per-event counts of a cdict or a\n"
+"                     perf.data (which is read, not converted)\n"
 "  -q, --quiet        no summary and no progress bar\n"
 "  -v, --verbose      more detail (e.g. tracepoint formats that failed to parse)\n"
 "  -h, --help         this text\n"
@@ -60,20 +69,16 @@ static void usage(FILE *f)
 "Columns: time_ns,cpu,event,pid,tgid,task,duration_ns,next_pid,next_task,\n"
 "prev_state,next_wait_ns,exit_reason,target_cpu (see perfwhiz-proc(1)).\n"
 "\n"
-"Exit status: 0 success; 1 error (nothing written under the output name);\n"
-"2 usage error; 3 partial input (cut short: the output holds every complete\n"
+"Exit status: 0 success; 1 error (nothing written under the output names);\n"
+"2 usage error; 3 partial input (cut short: the outputs hold every complete\n"
 "record, and a message says where the input ended).\n",
-		prog);
+		prog, prog);
 }
 
 struct progress {
-	struct pw_reader *r;
 	bool tty;
 	bool shown;
 	struct timespec start;
-	uint64_t rows;
-	pw_row_fn next;
-	void *next_ctx;
 };
 
 static double since(const struct timespec *t0)
@@ -84,34 +89,23 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void progress_show(struct progress *p, bool final)
+static void progress_fn(uint64_t done, uint64_t total, void *ctx)
 {
-	uint64_t done, total;
-	double secs = since(&p->start);
+	struct progress *p = ctx;
+	double secs;
 
-	pw_reader_progress(p->r, &done, &total);
+	if (!p->tty || (secs = since(&p->start)) < 1.0)
+		return;
 	if (total) {
 		int pct = (int)(done * 100 / total), bar = pct / 4;
 
-		fprintf(stderr, "\r%s: [%.*s%*s] %3d%% %llu MB %llu rows %.1fs%s", prog, bar,
+		fprintf(stderr, "\r%s: [%.*s%*s] %3d%% %llu/%llu MB %.1fs ", prog, bar,
 			"#########################", 25 - bar, "", pct,
-			(unsigned long long)(done >> 20), (unsigned long long)p->rows, secs,
-			final ? "\n" : "");
+			(unsigned long long)(done >> 20), (unsigned long long)(total >> 20), secs);
 	} else {
-		fprintf(stderr, "\r%s: %llu MB %llu rows %.1fs%s", prog,
-			(unsigned long long)(done >> 20), (unsigned long long)p->rows, secs,
-			final ? "\n" : "");
+		fprintf(stderr, "\r%s: %llu MB %.1fs ", prog, (unsigned long long)(done >> 20), secs);
 	}
 	p->shown = true;
-}
-
-static int progress_row(const struct pw_row *row, void *ctx)
-{
-	struct progress *p = ctx;
-
-	if (p->tty && !(++p->rows & 0xffff) && since(&p->start) > 1.0)
-		progress_show(p, false);
-	return p->next ? p->next(row, p->next_ctx) : 0;
 }
 
 static void summary(const char *input, const struct pw_meta *m)
@@ -147,32 +141,112 @@ static void summary(const char *input, const struct pw_meta *m)
 			(unsigned long long)m->out_of_order, (unsigned long long)m->undecodable);
 }
 
+static void print_info(const char *input, const struct pw_meta *m)
+{
+	uint64_t total = 0;
+
+#define STR(x) ((x) ? (x) : "-")
+	printf("file:          %s\n", input);
+	printf("source:        %s\n", STR(m->source));
+	printf("host:          %s\n", STR(m->hostname));
+	printf("os release:    %s\n", STR(m->os_release));
+	printf("arch:          %s\n", STR(m->arch));
+	if (m->nr_cpus != PW_NONE)
+		printf("cpus:          %lld\n", (long long)m->nr_cpus);
+	else
+		printf("cpus:          -\n");
+	printf("perf version:  %s\n", STR(m->perf_version));
+	printf("command line:  %s\n", STR(m->cmdline));
+	printf("first, last:   %llu %llu (%.6f s)\n", (unsigned long long)m->first_ns,
+	       (unsigned long long)m->last_ns, (double)(m->last_ns - m->first_ns) / 1e9);
+	printf("partial:       %s\n", m->partial ? "yes (the capture was cut short)" : "no");
+	if (m->legacy_note)
+		printf("converted:     %s\n", m->legacy_note);
+	if (m->map_file)
+		printf("name map:      %s (sha256 %s)\n", m->map_file, STR(m->map_digest));
+	printf("rows:\n");
+	for (int i = 0; i < PW_EV__MAX; i++) {
+		total += m->stored[i];
+		if (m->stored[i])
+			printf("  %-20s %llu\n", pw_event_name(i), (unsigned long long)m->stored[i]);
+	}
+	printf("  %-20s %llu\n", "total", (unsigned long long)total);
+	if (m->nr_dropped) {
+		printf("dropped (not kept):\n");
+		for (unsigned int i = 0; i < m->nr_dropped; i++)
+			printf("  %-20s %llu\n", m->dropped[i].name,
+			       (unsigned long long)m->dropped[i].count);
+	}
+	printf("lost events:   %llu\n", (unsigned long long)m->lost);
+	printf("lost samples:  %llu\n", (unsigned long long)m->lost_samples);
+	printf("out of order:  %llu\n", (unsigned long long)m->out_of_order);
+	printf("unknown:       %llu records, %llu sample ids\n",
+	       (unsigned long long)m->unknown_records, (unsigned long long)m->unknown_ids);
+	printf("undecodable:   %llu\n", (unsigned long long)m->undecodable);
+#undef STR
+}
+
+/* ./BASE.cdict for the input's base name without its extension. */
+static char *default_output(const char *input)
+{
+	const char *base = strrchr(input, '/'), *dot;
+	char *out;
+
+	base = base ? base + 1 : input;
+	if (!strcmp(input, "-") || !*base)
+		base = "perf";
+	dot = strrchr(base, '.');
+	if (asprintf(&out, "%.*s.cdict", dot && dot != base ? (int)(dot - base) : (int)strlen(base),
+		     base) < 0)
+		return NULL;
+	return out;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "csv", required_argument, NULL, 'C' },
+		{ "map", required_argument, NULL, 'M' },
+		{ "info", required_argument, NULL, 'I' },
+		{ "chunk-rows", required_argument, NULL, 'K' },	/* tests: tiny chunks */
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *input = NULL, *csv_path = NULL;
+	struct pw_convert conv = { .input_fd = -1 };
+	struct pw_cdict_writer_opts wopts = { 0 };
 	struct progress prog_state = { 0 };
-	struct pw_csv *csv = NULL;
-	struct pw_reader *r;
+	const char *info = NULL;
+	char *default_out = NULL;
+	struct pw_meta meta;
 	struct stat st;
 	int c, err;
 
 	pw_log_set(log_fn);
-	while ((c = getopt_long(argc, argv, "i:qvhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:o:qvhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			input = optarg;
+			conv.input = optarg;
+			break;
+		case 'o':
+			conv.cdict = optarg;
 			break;
 		case 'C':
-			csv_path = optarg;
+			conv.csv = optarg;
+			break;
+		case 'M':
+			conv.map = optarg;
+			break;
+		case 'I':
+			info = optarg;
+			break;
+		case 'K':
+			wopts.rows_per_chunk = (unsigned int)strtoul(optarg, NULL, 10);
+			conv.cdict_opts = &wopts;
 			break;
 		case 'q':
 			verbosity = 0;
@@ -196,45 +270,43 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!csv_path) {
-		fprintf(stderr, "%s: nothing to write: give --csv FILE (or --csv - for "
-			"standard output)\n", prog);
+	if (info && (conv.input || conv.cdict || conv.csv || conv.map)) {
+		fprintf(stderr, "%s: --info takes no other option\n", prog);
 		return EXIT_USAGE;
 	}
-	if (!input)
-		input = !fstat(STDIN_FILENO, &st) && S_ISFIFO(st.st_mode) ? "-" : "perf.data";
-
-	r = pw_reader_open(input, NULL, &err);
-	if (!r)
-		return EXIT_ERROR;
-	csv = pw_csv_open(csv_path, &err);
-	if (!csv) {
-		pw_reader_close(r);
-		return EXIT_ERROR;
+	if (info)
+		conv.input = info;
+	if (!conv.input)
+		conv.input = !fstat(STDIN_FILENO, &st) && S_ISFIFO(st.st_mode) ? "-" : "perf.data";
+	if (!info && !conv.cdict && !conv.csv) {
+		default_out = default_output(conv.input);
+		if (!default_out)
+			return EXIT_ERROR;
+		conv.cdict = default_out;
 	}
-	prog_state.r = r;
-	prog_state.tty = verbosity > 0 && isatty(STDERR_FILENO);
-	prog_state.next = pw_csv_row;
-	prog_state.next_ctx = csv;
+	if (conv.csv && !strcmp(conv.csv, "-"))
+		signal(SIGPIPE, SIG_DFL);
+	prog_state.tty = verbosity > 0 && !info && isatty(STDERR_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &prog_state.start);
-	err = pw_reader_run(r, progress_row, &prog_state);
+	conv.progress = progress_fn;
+	conv.progress_ctx = &prog_state;
+
+	err = pw_convert_run(&conv, &meta);
 	if (prog_state.shown)
-		progress_show(&prog_state, true);
+		fputc('\n', stderr);
 	if (err && err != PW_ETRUNCATED) {
-		pw_csv_abort(csv);
-		if (err != PW_EWRITE)
-			pw_err("%s: %s; no output written", input, pw_strerror(err));
-		pw_reader_close(r);
+		pw_err("%s: %s; no output written", conv.input, pw_strerror(err));
+		pw_meta_release(&meta);
+		free(default_out);
 		return EXIT_ERROR;
 	}
-	if (pw_csv_close(csv)) {
-		pw_reader_close(r);
-		return EXIT_ERROR;
-	}
-	if (verbosity > 0)
-		summary(input, pw_reader_meta(r));
+	if (info)
+		print_info(conv.input, &meta);
+	else if (verbosity > 0)
+		summary(conv.input, &meta);
 	if (err == PW_ETRUNCATED)
-		pw_warn("%s: partial input: the output holds every complete record", input);
-	pw_reader_close(r);
+		pw_warn("%s: partial input: the output holds every complete record", conv.input);
+	pw_meta_release(&meta);
+	free(default_out);
 	return err == PW_ETRUNCATED ? EXIT_PARTIAL : EXIT_OK;
 }
