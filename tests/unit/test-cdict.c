@@ -1,0 +1,977 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test-cdict.c - the cdict writer and reader: exact round trips of every
+ * column and of the metadata, selective loading, and bad files (truncated,
+ * flipped bytes, wrong magic or version) giving errors that name the file
+ * and an offset; failed and aborted writes leaving nothing behind.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "pw-cdict.h"
+#include "pw-log.h"
+
+/* ---- log capture ---- */
+
+static char logbuf[8192];
+static int nr_errors;
+
+static void capture(enum pw_log_level level, const char *fmt, va_list ap)
+{
+	size_t len = strlen(logbuf);
+
+	if (level == PW_LOG_ERROR)
+		nr_errors++;
+	if (len < sizeof(logbuf) - 2) {
+		vsnprintf(logbuf + len, sizeof(logbuf) - len - 1, fmt, ap);
+		strcat(logbuf, "\n");
+	}
+}
+
+static void log_reset(void)
+{
+	logbuf[0] = '\0';
+	nr_errors = 0;
+}
+
+/* The last error names @path and a byte offset. */
+static void assert_logged_offset(const char *path)
+{
+	char want[600];
+
+	assert_true(nr_errors > 0);
+	snprintf(want, sizeof(want), "%s: offset ", path);
+	if (!strstr(logbuf, want))
+		fail_msg("log lacks \"%s\": %s", want, logbuf);
+}
+
+/* ---- a scratch directory per test ---- */
+
+struct fx {
+	char dir[64];
+	char path[128];
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/test-cdict.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/run.cdict", f->dir);
+	pw_log_set(capture);
+	log_reset();
+	*state = f;
+	return 0;
+}
+
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	DIR *d = opendir(f->dir);
+	struct dirent *e;
+	char p[512];
+
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- rows ---- */
+
+static const char *const names[] = { "sched-pipe", "swapper/0", "swapper/1", "perf",
+				     "qemu-kvm", "CPU 0/KVM", "" };
+static const char *const states[] = { "S", "R", "D", "R+", "I" };
+static const char *const reasons[] = { "HLT", "EPT_VIOLATION", "MSR_WRITE", "IO_INSTRUCTION" };
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Realistic rows: few tasks, times ~µs apart, derived durations. */
+static void make_rows(struct pw_row *rows, size_t n)
+{
+	uint64_t t = 1000000000000ull;
+
+	for (size_t i = 0; i < n; i++) {
+		struct pw_row *r = &rows[i];
+		uint64_t x = next_rand();
+
+		t += 500 + x % 5000;
+		memset(r, 0, sizeof(*r));
+		r->time_ns = t;
+		r->cpu = (int64_t)(x >> 20) % 4;
+		r->event = (int)((x >> 24) % PW_EV__MAX);
+		r->pid = 1000 + (int64_t)((x >> 28) % 5);
+		r->tgid = x & (1 << 9) ? PW_NONE : 1000;
+		r->task = names[(x >> 32) % 6];
+		r->duration_ns = x & (1 << 10) ? PW_NONE : (int64_t)(x >> 40) % 100000;
+		r->next_pid = r->event == PW_EV_SCHED_SWITCH ? 1000 + (int64_t)((x >> 36) % 5) : PW_NONE;
+		r->next_task = r->event == PW_EV_SCHED_SWITCH ? names[(x >> 44) % 7] : NULL;
+		r->prev_state = r->event == PW_EV_SCHED_SWITCH ? states[(x >> 48) % 5] : NULL;
+		r->next_wait_ns = r->event == PW_EV_SCHED_SWITCH && (x & 2) ?
+				  (int64_t)(x >> 50) : PW_NONE;
+		r->exit_reason = r->event == PW_EV_KVM_EXIT ? reasons[(x >> 52) % 4] : NULL;
+		r->target_cpu = r->event == PW_EV_SCHED_WAKEUP ? (int64_t)(x >> 56) % 4 : PW_NONE;
+	}
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void assert_row_eq(const struct pw_row *a, const struct pw_row *b, uint64_t i)
+{
+	if (a->time_ns != b->time_ns || a->cpu != b->cpu || a->event != b->event ||
+	    a->pid != b->pid || a->tgid != b->tgid || !str_eq(a->task, b->task) ||
+	    a->duration_ns != b->duration_ns || a->next_pid != b->next_pid ||
+	    !str_eq(a->next_task, b->next_task) || !str_eq(a->prev_state, b->prev_state) ||
+	    a->next_wait_ns != b->next_wait_ns || !str_eq(a->exit_reason, b->exit_reason) ||
+	    a->target_cpu != b->target_cpu)
+		fail_msg("row %" PRIu64 " differs (time %" PRIu64 "/%" PRIu64 ", duration %" PRId64
+			 "/%" PRId64 ", task %s/%s)", i, a->time_ns, b->time_ns, a->duration_ns,
+			 b->duration_ns, a->task ? a->task : "(null)", b->task ? b->task : "(null)");
+}
+
+static void write_file(const char *path, const struct pw_row *rows, size_t n,
+		       unsigned int chunk, const struct pw_meta *meta)
+{
+	struct pw_cdict_writer_opts o = { .rows_per_chunk = chunk };
+	int err = 1;
+	struct pw_cdict_writer *w = pw_cdict_writer_open(path, &o, &err);
+
+	assert_non_null(w);
+	assert_int_equal(err, 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(pw_cdict_writer_add(w, &rows[i]), 0);
+	assert_int_equal(pw_cdict_writer_close(w, meta), 0);
+}
+
+struct cmp {
+	const struct pw_row *rows;
+	uint64_t n, i;
+};
+
+static int cmp_row(const struct pw_row *r, void *ctx)
+{
+	struct cmp *c = ctx;
+
+	assert_true(c->i < c->n);
+	assert_row_eq(r, &c->rows[c->i], c->i);
+	c->i++;
+	return 0;
+}
+
+static int32_t narrow(int64_t v)
+{
+	return v == PW_NONE ? PW_NONE32 : (int32_t)v;
+}
+
+static const char *loaded_str(const struct pw_columns *c, uint32_t id, const char *want)
+{
+	assert_true(id < c->nr_strings);
+	/* 0 is unknown; anything else is a string, possibly empty */
+	return id ? c->strings[id] : (want ? "<unknown>" : NULL);
+}
+
+/* Checks every column of a full load against @rows. */
+static void assert_loaded(const struct pw_columns *c, const struct pw_row *rows, uint64_t n,
+			  unsigned int mask)
+{
+	assert_int_equal(c->nrows, n);
+	for (uint64_t i = 0; i < n; i++) {
+		const struct pw_row *r = &rows[i];
+
+		if (mask & PW_COLMASK(PW_COL_TIME_NS))
+			assert_true(c->time_ns[i] == r->time_ns);
+		if (mask & PW_COLMASK(PW_COL_CPU))
+			assert_int_equal(c->cpu[i], narrow(r->cpu));
+		if (mask & PW_COLMASK(PW_COL_EVENT))
+			assert_int_equal(c->event[i], r->event);
+		if (mask & PW_COLMASK(PW_COL_PID))
+			assert_int_equal(c->pid[i], narrow(r->pid));
+		if (mask & PW_COLMASK(PW_COL_TGID))
+			assert_int_equal(c->tgid[i], narrow(r->tgid));
+		if (mask & PW_COLMASK(PW_COL_TASK))
+			assert_true(str_eq(loaded_str(c, c->task[i], r->task), r->task));
+		if (mask & PW_COLMASK(PW_COL_DURATION_NS))
+			assert_true(c->duration_ns[i] == r->duration_ns);
+		if (mask & PW_COLMASK(PW_COL_NEXT_PID))
+			assert_int_equal(c->next_pid[i], narrow(r->next_pid));
+		if (mask & PW_COLMASK(PW_COL_NEXT_TASK))
+			assert_true(str_eq(loaded_str(c, c->next_task[i], r->next_task),
+					   r->next_task));
+		if (mask & PW_COLMASK(PW_COL_PREV_STATE))
+			assert_true(str_eq(loaded_str(c, c->prev_state[i], r->prev_state),
+					   r->prev_state));
+		if (mask & PW_COLMASK(PW_COL_NEXT_WAIT_NS))
+			assert_true(c->next_wait_ns[i] == r->next_wait_ns);
+		if (mask & PW_COLMASK(PW_COL_EXIT_REASON))
+			assert_true(str_eq(loaded_str(c, c->exit_reason[i], r->exit_reason),
+					   r->exit_reason));
+		if (mask & PW_COLMASK(PW_COL_TARGET_CPU))
+			assert_int_equal(c->target_cpu[i], narrow(r->target_cpu));
+	}
+}
+
+/* Opens @path and checks rows (foreach and full load) and row count. */
+static void assert_file_rows(const char *path, const struct pw_row *rows, uint64_t n)
+{
+	struct pw_columns c;
+	struct cmp cmp = { rows, n, 0 };
+	int err = 1;
+	struct pw_cdict *cd = pw_cdict_open(path, &err);
+
+	assert_non_null(cd);
+	assert_int_equal(err, 0);
+	assert_int_equal(pw_cdict_nrows(cd), n);
+	assert_int_equal(pw_cdict_foreach(cd, cmp_row, &cmp), 0);
+	assert_int_equal(cmp.i, n);
+	assert_int_equal(pw_cdict_load(cd, PW_COLMASK_ALL, &c), 0);
+	assert_loaded(&c, rows, n, PW_COLMASK_ALL);
+	pw_columns_release(&c);
+	pw_cdict_close(cd);
+}
+
+/* ---- round trips ---- */
+
+static void test_roundtrip_realistic(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 5000;
+	struct pw_row *rows = calloc(n, sizeof(*rows));
+	struct stat st;
+
+	assert_non_null(rows);
+	make_rows(rows, n);
+	write_file(f->path, rows, n, 0, NULL);
+	assert_file_rows(f->path, rows, n);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(dir_entries(f->dir), 1);	/* no temporary file left */
+	/* tiny groups: every chunk boundary crossed, predictors restarted */
+	write_file(f->path, rows, n, 7, NULL);
+	assert_file_rows(f->path, rows, n);
+	write_file(f->path, rows, n, 1, NULL);
+	assert_file_rows(f->path, rows, n);
+	free(rows);
+}
+
+/* Every column at its extremes, unknown values, empty vs unknown strings. */
+static void test_roundtrip_extremes(void **state)
+{
+	struct fx *f = *state;
+	static char longstr[200001];
+	struct pw_row rows[12];
+	struct cmp cmp = { rows, 12, 0 };
+	struct pw_cdict *cd;
+
+	memset(longstr, 'x', sizeof(longstr) - 1);
+	longstr[7] = '\x01';	/* any byte but NUL */
+	longstr[8] = '\xff';
+	memset(rows, 0, sizeof(rows));
+	for (int i = 0; i < 12; i++) {
+		rows[i] = (struct pw_row){
+			.time_ns = 100 + (uint64_t)i * 100, .cpu = PW_NONE, .event = PW_EV_SCHED_SWITCH,
+			.pid = PW_NONE, .tgid = PW_NONE, .duration_ns = PW_NONE,
+			.next_pid = PW_NONE, .next_wait_ns = PW_NONE, .target_cpu = PW_NONE,
+		};
+	}
+	/* row 0: all unknown. row 1: empty strings (known), zeros */
+	rows[1].cpu = 0;
+	rows[1].pid = 0;
+	rows[1].tgid = 0;
+	rows[1].duration_ns = 0;
+	rows[1].next_pid = 0;
+	rows[1].next_wait_ns = 0;
+	rows[1].target_cpu = 0;
+	rows[1].task = rows[1].next_task = rows[1].prev_state = rows[1].exit_reason = "";
+	/* row 2: 64-bit extremes (INT64_MIN is PW_NONE itself) */
+	rows[2].time_ns = UINT64_MAX;
+	rows[2].cpu = INT64_MAX;
+	rows[2].pid = INT64_MIN + 1;
+	rows[2].tgid = -1;
+	rows[2].duration_ns = INT64_MAX;
+	rows[2].next_pid = INT64_MIN + 1;
+	rows[2].next_wait_ns = INT64_MIN + 1;
+	rows[2].target_cpu = -7;
+	rows[2].event = PW_EV_KVM_ENTRY;
+	rows[2].task = longstr;
+	rows[2].exit_reason = "EXTERNAL_INTERRUPT";
+	/* time going backwards, then a predicted duration whose difference
+	 * from the prediction is exactly -2^63 (the 2^64 token) */
+	rows[3].time_ns = 5;
+	rows[3].cpu = 3;
+	rows[3].pid = 10;
+	rows[3].next_pid = 42;
+	rows[4].time_ns = 105;
+	rows[4].cpu = 3;
+	rows[4].pid = 42;	/* predicted duration: 100 */
+	rows[4].duration_ns = INT64_MIN + 100;
+	rows[4].next_pid = 10;	/* predicted wait: 100 */
+	rows[4].next_wait_ns = INT64_MIN + 100;
+	rows[5] = rows[4];
+	rows[5].time_ns = 300;
+	rows[5].pid = 10;
+	rows[5].duration_ns = 195;	/* exactly predicted */
+	rows[5].next_wait_ns = 195;	/* 10 switched out at 105 */
+	for (int e = 0; e < PW_EV__MAX && 6 + e < 12; e++) {
+		rows[6 + e].event = e;
+		rows[6 + e].task = names[e % 7];
+	}
+	write_file(f->path, rows, 12, 0, NULL);
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	assert_int_equal(pw_cdict_foreach(cd, cmp_row, &cmp), 0);
+	assert_int_equal(cmp.i, 12);
+	{
+		struct pw_columns c;
+		unsigned int m64 = PW_COLMASK(PW_COL_TIME_NS) | PW_COLMASK(PW_COL_DURATION_NS) |
+				   PW_COLMASK(PW_COL_NEXT_WAIT_NS) | PW_COLMASK(PW_COL_TASK) |
+				   PW_COLMASK(PW_COL_NEXT_TASK) | PW_COLMASK(PW_COL_PREV_STATE) |
+				   PW_COLMASK(PW_COL_EXIT_REASON) | PW_COLMASK(PW_COL_EVENT);
+
+		assert_int_equal(pw_cdict_load(cd, m64, &c), 0);
+		assert_loaded(&c, rows, 12, m64);
+		/* unknown is index 0, a known empty string another index, both "" */
+		assert_int_equal(c.task[0], 0);
+		assert_string_equal(c.strings[0], "");
+		assert_int_not_equal(c.task[1], 0);
+		assert_string_equal(c.strings[c.task[1]], "");
+		assert_int_equal(strlen(c.strings[c.task[2]]), sizeof(longstr) - 1);
+		pw_columns_release(&c);
+		/* values beyond 32 bits cannot be loaded narrow: a clear error */
+		log_reset();
+		assert_int_equal(pw_cdict_load(cd, PW_COLMASK(PW_COL_CPU), &c), PW_EFORMAT);
+		assert_logged_offset(f->path);
+		assert_non_null(strstr(logbuf, "32-bit"));
+		assert_null(c.cpu);
+	}
+	pw_cdict_close(cd);
+}
+
+static void test_zero_and_one_row(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row row;
+	struct pw_columns c;
+	struct pw_cdict *cd;
+	struct cmp cmp = { &row, 0, 0 };
+
+	write_file(f->path, NULL, 0, 0, NULL);
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	assert_int_equal(pw_cdict_nrows(cd), 0);
+	assert_int_equal(pw_cdict_foreach(cd, cmp_row, &cmp), 0);
+	assert_int_equal(pw_cdict_load(cd, PW_COLMASK_ALL, &c), 0);
+	assert_int_equal(c.nrows, 0);
+	assert_non_null(c.time_ns);
+	assert_int_equal(c.nr_strings, 1);
+	pw_columns_release(&c);
+	assert_int_equal(pw_cdict_meta(cd)->first_ns, 0);
+	assert_int_equal(pw_cdict_meta(cd)->stored[PW_EV_SCHED_SWITCH], 0);
+	pw_cdict_close(cd);
+
+	make_rows(&row, 1);
+	write_file(f->path, &row, 1, 0, NULL);
+	assert_file_rows(f->path, &row, 1);
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	assert_int_equal(pw_cdict_meta(cd)->first_ns, row.time_ns);
+	assert_int_equal(pw_cdict_meta(cd)->last_ns, row.time_ns);
+	assert_int_equal(pw_cdict_meta(cd)->stored[row.event], 1);
+	pw_cdict_close(cd);
+}
+
+/* Index entry of column @col in row group @g, parsed as docs/cdict.md says. */
+static void chunk_of(const char *path, uint32_t g, int col, uint64_t *off, uint32_t *size)
+{
+	uint8_t tr[32], ix[96 + 13 * 32 + 32 + 13 * 16];
+	FILE *fp = fopen(path, "rb");
+	uint64_t ix_off, pos;
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, -32, SEEK_END), 0);
+	assert_int_equal(fread(tr, 1, 32, fp), 32);
+	memcpy(&ix_off, tr, 8);
+	pos = ix_off + 96 + 13 * 32 + (uint64_t)g * (32 + 13 * 16);
+	assert_int_equal(fseek(fp, (long)pos, SEEK_SET), 0);
+	assert_int_equal(fread(ix, 1, 32 + 13 * 16, fp), 32 + 13 * 16);
+	memcpy(off, ix + 32 + col * 16, 8);
+	memcpy(size, ix + 32 + col * 16 + 8, 4);
+	fclose(fp);
+}
+
+static void poke(const char *path, uint64_t off, uint8_t xor)
+{
+	int fd = open(path, O_RDWR);
+	uint8_t b;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, (off_t)off), 1);
+	b ^= xor;
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)off), 1);
+	close(fd);
+}
+
+static void test_load_selected(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 3000;
+	struct pw_row *rows = calloc(n, sizeof(*rows));
+	unsigned int sel = PW_COLMASK(PW_COL_TIME_NS) | PW_COLMASK(PW_COL_PID) |
+			   PW_COLMASK(PW_COL_TASK);
+	struct pw_columns c;
+	struct pw_cdict *cd;
+	uint64_t off;
+	uint32_t size;
+
+	assert_non_null(rows);
+	make_rows(rows, n);
+	write_file(f->path, rows, n, 1000, NULL);
+	/* damage the middle of tgid's and exit_reason's chunks of group 1 */
+	chunk_of(f->path, 1, PW_COL_TGID, &off, &size);
+	poke(f->path, off + size / 2, 0x55);
+	chunk_of(f->path, 1, PW_COL_EXIT_REASON, &off, &size);
+	poke(f->path, off + size / 2, 0x55);
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	assert_int_equal(pw_cdict_load(cd, sel, &c), 0);
+	assert_loaded(&c, rows, n, sel);
+	assert_null(c.cpu);
+	assert_null(c.tgid);
+	assert_null(c.duration_ns);
+	assert_null(c.exit_reason);
+	/* one table for every string column: unknown, 7 names (one ""), 5 states,
+	 * 4 exit reasons */
+	assert_int_equal(c.nr_strings, 1 + 7 + 5 + 4);
+	pw_columns_release(&c);
+	/* durations are predicted from time, cpu, event, pid, next_pid only */
+	sel = PW_COLMASK(PW_COL_DURATION_NS) | PW_COLMASK(PW_COL_NEXT_WAIT_NS);
+	assert_int_equal(pw_cdict_load(cd, sel, &c), 0);
+	assert_loaded(&c, rows, n, sel);
+	assert_null(c.time_ns);
+	pw_columns_release(&c);
+	/* the damaged column itself fails, naming the chunk's offset */
+	log_reset();
+	assert_int_equal(pw_cdict_load(cd, PW_COLMASK(PW_COL_TGID), &c), PW_ECOMPRESS);
+	assert_logged_offset(f->path);
+	chunk_of(f->path, 1, PW_COL_TGID, &off, &size);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "offset %" PRIu64 ":", off);
+		assert_non_null(strstr(logbuf, want));
+	}
+	assert_int_equal(pw_cdict_load(cd, 1u << PW_COL__MAX, &c), PW_EINVAL);
+	pw_cdict_close(cd);
+	free(rows);
+}
+
+static void test_meta_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct pw_meta m;
+	const struct pw_meta *r;
+	struct pw_row rows[3];
+	struct pw_cdict *cd;
+	unsigned int major, minor;
+
+	pw_meta_init(&m);
+	m.hostname = strdup("host-1");
+	m.os_release = strdup("6.1.0-18-amd64");
+	m.arch = strdup("x86_64");
+	m.perf_version = strdup("6.1.192");
+	m.cmdline = strdup("perf record -a -e sched:*");
+	m.nr_cpus = 2;
+	m.first_ns = 1;		/* replaced by the rows' */
+	m.stored[PW_EV_KVM_EXIT] = 99;	/* likewise */
+	assert_int_equal(pw_meta_add_dropped(&m, "sched:sched_waking", 390202), 0);
+	assert_int_equal(pw_meta_add_dropped(&m, "sched:sched_stat_runtime", 402829), 0);
+	m.lost = 3;
+	m.lost_samples = 4;
+	m.unknown_records = 5;
+	m.unknown_ids = 6;
+	m.out_of_order = 7;
+	m.undecodable = UINT64_MAX;
+	m.partial = true;
+	m.source = strdup("perf.data file run.data");
+	m.legacy_note = strdup("");	/* empty, not unknown */
+	m.map_file = strdup("map.csv");
+	m.map_digest = strdup("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	make_rows(rows, 3);
+	rows[0].event = rows[2].event = PW_EV_SCHED_SWITCH;
+	rows[1].event = PW_EV_SCHED_WAKEUP;
+	write_file(f->path, rows, 3, 0, &m);
+
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	r = pw_cdict_meta(cd);
+	assert_string_equal(r->hostname, "host-1");
+	assert_string_equal(r->os_release, "6.1.0-18-amd64");
+	assert_string_equal(r->arch, "x86_64");
+	assert_string_equal(r->perf_version, "6.1.192");
+	assert_string_equal(r->cmdline, "perf record -a -e sched:*");
+	assert_int_equal(r->nr_cpus, 2);
+	assert_true(r->first_ns == rows[0].time_ns);
+	assert_true(r->last_ns == rows[2].time_ns);
+	assert_int_equal(r->stored[PW_EV_SCHED_SWITCH], 2);
+	assert_int_equal(r->stored[PW_EV_SCHED_WAKEUP], 1);
+	assert_int_equal(r->stored[PW_EV_KVM_EXIT], 0);
+	assert_int_equal(r->nr_dropped, 2);
+	assert_string_equal(r->dropped[0].name, "sched:sched_waking");
+	assert_int_equal(r->dropped[0].count, 390202);
+	assert_string_equal(r->dropped[1].name, "sched:sched_stat_runtime");
+	assert_int_equal(r->dropped[1].count, 402829);
+	assert_int_equal(r->lost, 3);
+	assert_int_equal(r->lost_samples, 4);
+	assert_int_equal(r->unknown_records, 5);
+	assert_int_equal(r->unknown_ids, 6);
+	assert_int_equal(r->out_of_order, 7);
+	assert_true(r->undecodable == UINT64_MAX);
+	assert_true(r->partial);
+	assert_string_equal(r->source, "perf.data file run.data");
+	assert_non_null(r->legacy_note);
+	assert_string_equal(r->legacy_note, "");
+	assert_string_equal(r->map_file, "map.csv");
+	assert_string_equal(r->map_digest, m.map_digest);
+	pw_cdict_version(cd, &major, &minor);
+	assert_int_equal(major, PW_CDICT_VERSION_MAJOR);
+	assert_int_equal(minor, PW_CDICT_VERSION_MINOR);
+	pw_cdict_close(cd);
+
+	/* unknown stays unknown; negative CPU counts survive too */
+	pw_meta_release(&m);
+	pw_meta_init(&m);
+	write_file(f->path, rows, 3, 0, &m);
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	r = pw_cdict_meta(cd);
+	assert_null(r->hostname);
+	assert_null(r->legacy_note);
+	assert_null(r->map_file);
+	assert_int_equal(r->nr_cpus, PW_NONE);
+	assert_int_equal(r->nr_dropped, 0);
+	assert_false(r->partial);
+	pw_cdict_close(cd);
+	m.nr_cpus = -3;
+	write_file(f->path, rows, 3, 0, &m);
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	assert_int_equal(pw_cdict_meta(cd)->nr_cpus, -3);
+	pw_cdict_close(cd);
+	pw_meta_release(&m);
+}
+
+/* ---- bad files ---- */
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t *buf;
+	long n;
+
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void spill(const char *path, const uint8_t *buf, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(buf, 1, len, fp), len);
+	fclose(fp);
+}
+
+struct load_result {
+	int err;
+	struct cmp cmp;
+};
+
+/*
+ * Opens @path and reads everything; returns 0 when all of it matches @rows,
+ * else the error, after checking the log names the file and an offset.
+ */
+static int read_back(const char *path, const struct pw_row *rows, uint64_t n)
+{
+	struct cmp cmp = { rows, n, 0 };
+	struct pw_columns c;
+	struct pw_cdict *cd;
+	int err = 0;
+
+	log_reset();
+	cd = pw_cdict_open(path, &err);
+	if (!cd) {
+		assert_true(err < 0);
+		assert_logged_offset(path);
+		return err;
+	}
+	if (pw_cdict_nrows(cd) != n)
+		fail_msg("%s opened with %" PRIu64 " rows instead of %" PRIu64, path,
+			 pw_cdict_nrows(cd), n);
+	err = pw_cdict_foreach(cd, cmp_row, &cmp);
+	if (!err)
+		assert_int_equal(cmp.i, n);
+	if (!err) {
+		err = pw_cdict_load(cd, PW_COLMASK_ALL, &c);
+		if (!err) {
+			assert_loaded(&c, rows, n, PW_COLMASK_ALL);
+			pw_columns_release(&c);
+		}
+	}
+	pw_cdict_close(cd);
+	if (err) {
+		assert_true(err < 0);
+		assert_logged_offset(path);
+	}
+	return err;
+}
+
+static void test_truncated_everywhere(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row rows[40];
+	char cut[160];
+	uint8_t *buf;
+	size_t len;
+	int by_err[8] = { 0 };
+
+	make_rows(rows, 40);
+	write_file(f->path, rows, 40, 16, NULL);	/* 3 groups */
+	buf = slurp(f->path, &len);
+	snprintf(cut, sizeof(cut), "%s/cut.cdict", f->dir);
+	/* every length: inside the header, chunks, strings, metadata, index, trailer */
+	for (size_t l = 0; l < len; l++) {
+		int err;
+
+		spill(cut, buf, l);
+		err = read_back(cut, rows, 40);
+		if (!err)
+			fail_msg("a cdict cut to %zu of %zu bytes was accepted", l, len);
+		assert_true(err == PW_ETRUNCATED || err == PW_EFORMAT);
+		by_err[err == PW_ETRUNCATED]++;
+		if (l < 16)
+			assert_non_null(strstr(logbuf, "not even a cdict header"));
+		else if (l >= 48)
+			assert_non_null(strstr(logbuf, "not completely written"));
+	}
+	assert_int_equal(by_err[1], len);
+	/* sanity: the untouched file reads */
+	spill(cut, buf, len);
+	assert_int_equal(read_back(cut, rows, 40), 0);
+	free(buf);
+}
+
+static void test_flipped_bytes(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row rows[40];
+	char bad[160];
+	uint8_t *buf;
+	size_t len, detected = 0;
+
+	make_rows(rows, 40);
+	write_file(f->path, rows, 40, 16, NULL);
+	buf = slurp(f->path, &len);
+	snprintf(bad, sizeof(bad), "%s/bad.cdict", f->dir);
+	for (size_t i = 0; i < len; i++) {
+		for (int bit = 0; bit < 8; bit += 3) {
+			buf[i] ^= (uint8_t)(1u << bit);
+			spill(bad, buf, len);
+			/* either a clear error, or exactly the original content */
+			if (read_back(bad, rows, 40))
+				detected++;
+			buf[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	/* the CRCs and zstd checksums leave only harmless bits undetected */
+	if (detected < len * 3 * 95 / 100)
+		fail_msg("only %zu of %zu flips detected", detected, len * 3);
+	free(buf);
+}
+
+/* Rewrites the index CRC and trailer CRC of an edited file image. */
+static void reseal(uint8_t *buf, size_t len)
+{
+	uint8_t *tr = buf + len - 32;
+	uint64_t ix_off, ix_size;
+	uint32_t crc;
+
+	memcpy(&ix_off, tr, 8);
+	memcpy(&ix_size, tr + 8, 8);
+	crc = (uint32_t)crc32(0, buf + ix_off, (uInt)ix_size);
+	memcpy(tr + 16, &crc, 4);
+	crc = (uint32_t)crc32(0, tr, 20);
+	memcpy(tr + 20, &crc, 4);
+}
+
+static void test_magic_and_versions(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row rows[10];
+	char bad[160];
+	uint8_t *buf;
+	size_t len;
+	int err;
+
+	make_rows(rows, 10);
+	write_file(f->path, rows, 10, 0, NULL);
+	buf = slurp(f->path, &len);
+	snprintf(bad, sizeof(bad), "%s/bad.cdict", f->dir);
+
+	buf[1] = 'X';	/* wrong magic */
+	spill(bad, buf, len);
+	assert_int_equal(read_back(bad, rows, 10), PW_EFORMAT);
+	assert_non_null(strstr(logbuf, "offset 0: not a cdict"));
+	buf[1] = 'P';
+
+	buf[8] = 2;	/* a future major version */
+	spill(bad, buf, len);
+	assert_int_equal(read_back(bad, rows, 10), PW_EVERSION);
+	assert_non_null(strstr(logbuf, "offset 8: cdict format version 2.0"));
+	assert_non_null(strstr(logbuf, "newer perfwhiz"));
+	buf[8] = 0;	/* and a past one */
+	spill(bad, buf, len);
+	assert_int_equal(read_back(bad, rows, 10), PW_EVERSION);
+	buf[8] = 1;
+
+	buf[10] = 7;	/* a later minor version reads as before */
+	spill(bad, buf, len);
+	assert_int_equal(read_back(bad, rows, 10), 0);
+	buf[10] = 0;
+
+	/* the original tool's cdict (zlib) is not this format */
+	spill(bad, (const uint8_t *)"\x78\x9c\x01\x02\x03", 5);
+	assert_int_equal(read_back(bad, rows, 10), PW_ETRUNCATED);
+
+	log_reset();
+	assert_null(pw_cdict_open("/nonexistent/run.cdict", &err));
+	assert_int_equal(err, PW_ENOENT);
+	assert_non_null(strstr(logbuf, "/nonexistent/run.cdict"));
+	free(buf);
+}
+
+/* A file of a later minor version with a column this reader does not know. */
+static void test_unknown_column_skipped(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row rows[50];
+	char later[160];
+	uint8_t *buf, *desc;
+	uint64_t ix_off;
+	size_t len;
+
+	make_rows(rows, 50);
+	write_file(f->path, rows, 50, 20, NULL);
+	buf = slurp(f->path, &len);
+	memcpy(&ix_off, buf + len - 32, 8);
+	/* target_cpu's descriptor becomes column 200 of an unknown encoding */
+	desc = buf + ix_off + 96 + PW_COL_TARGET_CPU * 32;
+	desc[0] = 200;
+	desc[2] = 77;
+	buf[10] = 1;	/* minor version 1 */
+	reseal(buf, len);
+	snprintf(later, sizeof(later), "%s/later.cdict", f->dir);
+	spill(later, buf, len);
+	for (int i = 0; i < 50; i++)
+		rows[i].target_cpu = PW_NONE;	/* absent: unknown */
+	assert_int_equal(read_back(later, rows, 50), 0);
+
+	/* a known column in an encoding this reader lacks fails only when read */
+	desc[0] = PW_COL_TGID;
+	desc = buf + ix_off + 96 + PW_COL_TGID * 32;
+	desc[0] = PW_COL_TARGET_CPU;
+	desc[2] = 77;
+	reseal(buf, len);
+	spill(later, buf, len);
+	{
+		struct pw_cdict *cd = pw_cdict_open(later, NULL);
+		struct pw_columns c;
+
+		assert_non_null(cd);
+		assert_int_equal(pw_cdict_load(cd, PW_COLMASK(PW_COL_PID), &c), 0);
+		pw_columns_release(&c);
+		log_reset();
+		assert_int_equal(pw_cdict_load(cd, PW_COLMASK(PW_COL_TARGET_CPU), &c),
+				 PW_EUNSUPPORTED);
+		assert_non_null(strstr(logbuf, "column target_cpu uses encoding 77"));
+		assert_logged_offset(later);
+		pw_cdict_close(cd);
+	}
+	free(buf);
+}
+
+/* ---- failed writes ---- */
+
+static void test_abort_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row rows[100];
+	struct pw_cdict_writer *w;
+	int err;
+
+	make_rows(rows, 100);
+	w = pw_cdict_writer_open(f->path, &(struct pw_cdict_writer_opts){ .rows_per_chunk = 10 },
+				 &err);
+	assert_non_null(w);
+	assert_int_equal(dir_entries(f->dir), 1);	/* the temporary file */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(pw_cdict_writer_add(w, &rows[i]), 0);
+	pw_cdict_writer_abort(w);
+	assert_int_equal(dir_entries(f->dir), 0);
+	pw_cdict_writer_abort(NULL);
+
+	/* a bad row fails the writer; closing then removes the temporary file */
+	w = pw_cdict_writer_open(f->path, NULL, &err);
+	assert_non_null(w);
+	rows[0].event = PW_EV__MAX;
+	log_reset();
+	assert_int_equal(pw_cdict_writer_add(w, &rows[0]), PW_EINVAL);
+	assert_non_null(strstr(logbuf, f->path));
+	assert_int_equal(pw_cdict_writer_close(w, NULL), PW_EINVAL);
+	assert_int_equal(dir_entries(f->dir), 0);
+
+	/* no directory to write into */
+	log_reset();
+	assert_null(pw_cdict_writer_open("/nonexistent/dir/run.cdict", NULL, &err));
+	assert_int_equal(err, -ENOENT);
+	assert_non_null(strstr(logbuf, "/nonexistent/dir/run.cdict"));
+	/* invalid options */
+	assert_null(pw_cdict_writer_open(f->path, &(struct pw_cdict_writer_opts){
+		.rows_per_chunk = PW_CDICT_MAX_ROWS_PER_CHUNK + 1 }, &err));
+	assert_int_equal(err, PW_EINVAL);
+	assert_int_equal(dir_entries(f->dir), 0);
+}
+
+static void test_full_filesystem(void **state)
+{
+	struct fx *f = *state;
+	char mnt[96], path[160], old[160];
+	struct pw_cdict_writer *w;
+	struct pw_row row;
+	int err = 0, fd;
+	uint64_t i;
+
+	snprintf(mnt, sizeof(mnt), "%s/small", f->dir);
+	assert_int_equal(mkdir(mnt, 0755), 0);
+	if (geteuid() != 0 || mount("tmpfs", mnt, "tmpfs", 0, "size=64k")) {
+		rmdir(mnt);
+		skip();	/* needs root to mount a small tmpfs */
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/run.cdict", mnt);
+	/* an older file under the final name must survive the failure */
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "old", 3), 3);
+	close(fd);
+
+	log_reset();
+	w = pw_cdict_writer_open(path, &(struct pw_cdict_writer_opts){ .rows_per_chunk = 1000 },
+				 &err);
+	assert_non_null(w);
+	/* random values compress badly: 64 KiB fills after a few thousand rows */
+	for (i = 0; i < 1000000 && !err; i++) {
+		make_rows(&row, 1);
+		row.time_ns = next_rand();
+		row.pid = (int64_t)(next_rand() >> 2);
+		row.duration_ns = (int64_t)(next_rand() >> 2);
+		err = pw_cdict_writer_add(w, &row);
+	}
+	if (!err)
+		err = pw_cdict_writer_close(w, NULL);
+	else
+		assert_int_equal(pw_cdict_writer_close(w, NULL), err);
+	assert_int_equal(err, -ENOSPC);
+	assert_non_null(strstr(logbuf, path));
+	assert_non_null(strstr(logbuf, "No space left on device"));
+	assert_int_equal(dir_entries(mnt), 1);	/* only the old file, no temporary */
+	snprintf(old, sizeof(old), "%s", path);
+	{
+		char content[8] = { 0 };
+
+		fd = open(old, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(read(fd, content, sizeof(content)), 3);
+		assert_string_equal(content, "old");
+		close(fd);
+	}
+	unlink(path);
+	assert_int_equal(umount(mnt), 0);
+	rmdir(mnt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_roundtrip_realistic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roundtrip_extremes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_and_one_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_selected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_everywhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flipped_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_magic_and_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_column_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_filesystem, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
