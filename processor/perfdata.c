@@ -85,7 +85,7 @@ struct pw_reader {
 
 	uint64_t *abuf;		/* an 8-aligned copy of a record that is not */
 	uint64_t bad_records;
-	bool header_done;
+	bool done;		/* the records have been read */
 	bool warned_order_fallback;
 };
 
@@ -1133,13 +1133,21 @@ static int salvage(struct pw_reader *r, uint64_t off, const char *what)
 	return 0;
 }
 
-int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx)
+/*
+ * Read records to the end of the input (or, with @until_formats, until the
+ * tracing data has been read). Returns 0 or a fatal negative PW_E* code;
+ * a damaged input ends the loop with the reader marked partial.
+ */
+static int read_records(struct pw_reader *r, bool until_formats)
 {
 	int err = 0;
 
-	r->derive.fn = fn;
-	r->derive.ctx = ctx;
+	r->done = true;
 	for (;;) {
+		if (until_formats && r->td.parsed) {
+			r->done = false;
+			break;
+		}
 		struct perf_event_header h;
 		uint64_t off = r->in.off;
 		size_t got = pw_input_need(&r->in, sizeof(h));
@@ -1199,5 +1207,105 @@ int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx)
 		if (err)
 			break;
 	}
-	return finish(r, err);
+	return err;
+}
+
+int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx)
+{
+	r->derive.fn = fn;
+	r->derive.ctx = ctx;
+	return finish(r, r->done ? 0 : read_records(r, false));
+}
+
+int pw_reader_load_formats(struct pw_reader *r)
+{
+	int err;
+
+	if (r->td.parsed || r->done)
+		return r->td.parsed ? 0 : PW_ENOTRACING;
+	if (!r->pipe)
+		return PW_ENOTRACING;	/* the file layout's features were read */
+	err = read_records(r, true);
+	if (err)
+		return err;
+	return r->td.parsed ? 0 : PW_ENOTRACING;
+}
+
+int pw_reader_use_system_formats(struct pw_reader *r)
+{
+	int err = pw_tracedata_from_system(&r->td, NULL);
+
+	if (err)
+		pw_err("%s: no tracing data, and this machine's tracepoint formats cannot be "
+		       "read (is tracefs mounted?)", r->name);
+	else
+		pw_warn("%s: no tracing data: decoding with this machine's tracepoint formats",
+			r->name);
+	return err;
+}
+
+int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *fs, pw_row_fn fn,
+		   void *ctx)
+{
+	struct pw_qev q = { .time = fs->time, .cpu = fs->cpu, .pid = fs->pid, .tid = fs->tid };
+	uint64_t idx;
+	struct pw_tp *tp;
+	int err, id;
+
+	r->derive.fn = fn;
+	r->derive.ctx = ctx;
+	if (!fs->raw || fs->raw_size < 8) {
+		return pw_meta_add_dropped(&r->meta, fs->event_name ? fs->event_name :
+					   "(not a tracepoint)", 1);
+	}
+	if (!r->td.parsed)
+		return PW_ENOTRACING;
+	id = (uint16_t)ld32(fs->raw);
+	if (!pw_u64map_get(&r->tpmap, (uint64_t)id, &idx)) {
+		struct pw_tp *nt = realloc(r->tps, (r->nr_tps + 1) * sizeof(*nt));
+
+		if (!nt)
+			return PW_ENOMEM;
+		r->tps = nt;
+		err = pw_tp_resolve(&r->td, id, fs->event_name, &nt[r->nr_tps], r->name);
+		if (err) {
+			pw_tp_release(&nt[r->nr_tps]);
+			return err;
+		}
+		idx = r->nr_tps++;
+		if ((err = pw_u64map_put(&r->tpmap, (uint64_t)id, idx)))
+			return err;
+	}
+	tp = &r->tps[idx];
+	if (tp->kind < 0) {
+		tp->dropped++;
+		return 0;
+	}
+	if (fs->comm) {
+		/* perf's own name for the sampling thread, for rows whose
+		 * payload carries none (kvm_exit, kvm_entry) */
+		struct pw_qev c = { .time = fs->time, .kind = PW_QK_COMM, .pid = fs->pid,
+				    .tid = fs->tid };
+
+		c.a_comm = pw_intern_id(r->strs, fs->comm, 64);
+		if (!c.a_comm)
+			return PW_ENOMEM;
+		if ((err = pw_derive_event(&c, &r->derive)))
+			return err;
+	}
+	err = pw_tp_decode(&r->td, tp, fs->raw, fs->raw_size, r->strs, &q);
+	if (err == PW_EFORMAT) {
+		r->meta.undecodable++;
+		return 0;
+	}
+	if (err)
+		return err;
+	/* perf delivers samples in time order: no reordering here */
+	return pw_derive_event(&q, &r->derive);
+}
+
+int pw_reader_feed_end(struct pw_reader *r)
+{
+	r->done = true;
+	return finish(r, 0);
 }

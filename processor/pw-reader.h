@@ -65,6 +65,53 @@ const struct pw_meta *pw_reader_meta(const struct pw_reader *r);
  */
 void pw_reader_progress(const struct pw_reader *r, uint64_t *done, uint64_t *total);
 
+/**
+ * pw_reader_load_formats - make the capture's tracepoint formats available
+ * before (or instead of) pw_reader_run()
+ *
+ * The file layout has them once opened; for the pipe layout the records
+ * before the tracing data (attributes, features) are read. Returns 0, or
+ * PW_ENOTRACING when the input holds no tracing data.
+ */
+int pw_reader_load_formats(struct pw_reader *r);
+
+/**
+ * pw_reader_use_system_formats - decode with this machine's tracepoint
+ * formats (libtracefs), for inputs that hold none; says so in a warning.
+ * Returns 0 or PW_ENOTRACING (message logged).
+ */
+int pw_reader_use_system_formats(struct pw_reader *r);
+
+/* A sample handed over by another reader of the capture (perf's dlfilter). */
+struct pw_feed_sample {
+	uint64_t time;
+	int32_t cpu;		/* PW_NONE32 when unknown */
+	int32_t pid, tid;	/* the sampling thread */
+	const char *comm;	/* its name as perf knows it, or NULL */
+	const char *event_name;	/* "sched:sched_switch", for counting dropped ones */
+	const void *raw;	/* the tracepoint payload (PERF_SAMPLE_RAW), or NULL */
+	uint32_t raw_size;
+};
+
+/**
+ * pw_reader_feed - decode one sample that arrives already in time order
+ * @r: a reader whose formats are loaded (pw_reader_load_formats() or
+ *     pw_reader_use_system_formats())
+ * @fn, @ctx: receive the row, if the sample makes one
+ *
+ * The same decoding and derivation as pw_reader_run(), for samples read by
+ * someone else (the dlfilter plugin). Returns 0, a negative PW_E* code, or
+ * what @fn returned.
+ */
+int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *s, pw_row_fn fn,
+		   void *ctx);
+
+/**
+ * pw_reader_feed_end - after the last pw_reader_feed(): completes the
+ * metadata counts. Returns 0 or a negative PW_E* code.
+ */
+int pw_reader_feed_end(struct pw_reader *r);
+
 /** pw_reader_close - free @r (NULL ok) */
 void pw_reader_close(struct pw_reader *r);
 
