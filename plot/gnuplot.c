@@ -128,7 +128,7 @@ void pm_gp_begin(FILE *f, const char *name, const char *title, unsigned int form
 	fprintf(f, "\tif (fmt eq \"svg\") { set terminal svg noenhanced size width, height font font background \"white\" }\n");
 	fprintf(f, "\tif (fmt eq \"pdf\") { set terminal pdfcairo noenhanced size width / 96.0, height / 96.0 font font }\n");
 	fprintf(f, "\tif (fmt eq \"eps\") { set terminal epscairo noenhanced size width / 96.0, height / 96.0 font font }\n");
-	fprintf(f, "\tif (fmt eq \"tex\") { set terminal cairolatex pdf noenhanced size width / 96.0, height / 96.0 }\n");
+	fprintf(f, "\tif (fmt eq \"tex\") { set terminal cairolatex pdf size width / 96.0, height / 96.0 }\n");
 	fprintf(f, "\tset output (fmt eq \"tex\") ? \"%s-tex.tex\" : \"%s.\" . fmt\n", name, name);
 	fprintf(f, "\treset\n");
 	fprintf(f, "\tset datafile separator \"\\t\"\n");
@@ -197,6 +197,9 @@ static char *read_log(const char *dir, const char *name)
 		while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 			n--;
 		buf[n] = 0;
+		/* gnuplot starts its messages with an empty line */
+		n = strspn(buf, "\n ");
+		memmove(buf, buf + n, strlen(buf + n) + 1);
 	}
 	fclose(f);
 	return buf;
