@@ -4,14 +4,15 @@
 #
 #   awk -F, -f perfmap-oracle.awk -v what=WHAT [-v from_ns=N] [-v cap_ns=N]
 #       [-v map=FILE] [-v merge=1] [-v append_tid=1] [-v select=REGEX]
-#       [-v tbins=100] [-v ncpu=N] capture.csv
+#       [-v only=NAME] [-v tbins=100] [-v ncpu=N] capture.csv
 #
 # WHAT: cpu (task, cpu_pct, run_ns, voluntary, preempted), exits (task,
 # reason, count), coremap (task, cpu, share_pct, run_ns, switches), heat
 # (task, kind, tbin, dbin, count), list (tid, events, task). Tab-separated,
 # unsorted: compare after sort. Task names are the CSV's, renamed by the
 # map (tid -> name.NN.type), per-core threads merged, tid appended, as
-# perfmap's options say; select is an awk regex on the final name.
+# perfmap's options say; select is an awk regex on the final name, only
+# the one name to keep.
 #
 # Definitions (perfmap(1), "What the numbers are"): a run slice ends at a
 # sched_switch and lasted duration_ns, or when that is empty, since the
@@ -31,7 +32,7 @@ function display(tid, name,    n) {
 		name = name ":" tid
 	return name
 }
-function selected(name) { return select == "" || name ~ select }
+function selected(name) { return (select == "" || name ~ select) && (only == "" || name == only) }
 function add_slice(name, c, a, b,    lo, hi) {
 	lo = a > ws ? a : ws
 	hi = b < we ? b : we
