@@ -49,7 +49,16 @@ struct pw_cdict_writer {
 	int level;
 	ZSTD_CCtx *cctx;
 	struct pw_intern *strings;
-	uint32_t last_id[PW_COL__MAX];	/* last string id per string column */
+	/*
+	 * Per string column, recently seen strings by address: producers
+	 * usually hand the same few pointers again and again. A hit is still
+	 * checked by content, so reused buffers are safe.
+	 */
+	struct {
+		const char *ptr;
+		const char *str;	/* the interned copy */
+		uint32_t id;
+	} seen[PW_COL__MAX][PW_CD_SEEN];
 	struct pw_cd_buf col[PW_COL__MAX];	/* tokens of the current group */
 	struct pw_cd_buf tlo;		/* time_ns: low bytes of the deltas */
 	struct pw_cd_buf zbuf;
@@ -293,24 +302,37 @@ static inline void put_int(struct pw_cdict_writer *w, int c, int64_t v, uint64_t
 }
 
 /* Token of string @s in the string column @c: 0 for NULL, else its id. */
+/* strcmp() == 0 for the short names of a trace, without a call. */
+static inline bool same_str(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		if (*a != *b)
+			return false;
+		if (!*a)
+			return true;
+	}
+}
+
 static int string_token(struct pw_cdict_writer *w, int c, const char *s)
 {
-	uint32_t id = w->last_id[c];
-	size_t len, llen;
-	const char *last;
+	unsigned int slot = (unsigned int)((uintptr_t)s >> 3) % PW_CD_SEEN;
+	uint32_t id;
 	int64_t nid;
 
 	if (!s) {
 		w->col[c].p[w->col[c].len++] = 0;
 		return 0;
 	}
-	len = strlen(s);
-	last = id ? pw_intern_str(w->strings, id, &llen) : NULL;
-	if (!last || llen != len || memcmp(last, s, len)) {
-		nid = pw_intern_add(w->strings, s, len);
+	if (w->seen[c][slot].ptr == s && same_str(w->seen[c][slot].str, s)) {
+		id = w->seen[c][slot].id;
+	} else {
+		nid = pw_intern_add(w->strings, s, strlen(s));
 		if (nid < 0)
 			return (int)nid;
-		id = w->last_id[c] = (uint32_t)nid;
+		id = (uint32_t)nid;
+		w->seen[c][slot].ptr = s;
+		w->seen[c][slot].str = pw_intern_str(w->strings, id, NULL);
+		w->seen[c][slot].id = id;
 	}
 	w->col[c].len += pw_cd_put_varint(w->col[c].p + w->col[c].len, id);
 	return 0;
