@@ -397,6 +397,54 @@ static void test_roundtrip_extremes(void **state)
 	pw_cdict_close(cd);
 }
 
+/* A producer that reuses one buffer for every name still gets each name. */
+static void test_reused_buffers(void **state)
+{
+	struct fx *f = *state;
+	char buf[4][32];
+	struct pw_row rows[64];
+	struct pw_cdict_writer *w;
+	struct pw_columns c;
+	struct pw_cdict *cd;
+
+	make_rows(rows, 64);
+	w = pw_cdict_writer_open(f->path, NULL, NULL);
+	assert_non_null(w);
+	for (int i = 0; i < 64; i++) {
+		struct pw_row r = rows[i];
+
+		snprintf(buf[0], sizeof(buf[0]), "task-%d", i % 5);
+		snprintf(buf[1], sizeof(buf[1]), "task-%d", i % 3);
+		snprintf(buf[2], sizeof(buf[2]), "%s", i & 1 ? "S" : "R+");
+		snprintf(buf[3], sizeof(buf[3]), "%.*s", i % 4, "task");	/* "" .. "tas" */
+		r.task = buf[0];
+		r.next_task = buf[1];
+		r.prev_state = buf[2];
+		r.exit_reason = buf[3];
+		assert_int_equal(pw_cdict_writer_add(w, &r), 0);
+	}
+	assert_int_equal(pw_cdict_writer_close(w, NULL), 0);
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	assert_int_equal(pw_cdict_load(cd, PW_COLMASK_ALL, &c), 0);
+	for (int i = 0; i < 64; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "task-%d", i % 5);
+		assert_string_equal(c.strings[c.task[i]], want);
+		snprintf(want, sizeof(want), "task-%d", i % 3);
+		assert_string_equal(c.strings[c.next_task[i]], want);
+		assert_string_equal(c.strings[c.prev_state[i]], i & 1 ? "S" : "R+");
+		snprintf(want, sizeof(want), "%.*s", i % 4, "task");
+		assert_string_equal(c.strings[c.exit_reason[i]], want);
+		assert_int_not_equal(c.exit_reason[i], 0);	/* "" is known, not unknown */
+	}
+	/* unknown; task-0..4 (next_task names among them); S, R+; "" to "tas" */
+	assert_int_equal(c.nr_strings, 1 + 5 + 2 + 4);
+	pw_columns_release(&c);
+	pw_cdict_close(cd);
+}
+
 static void test_zero_and_one_row(void **state)
 {
 	struct fx *f = *state;
@@ -962,6 +1010,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip_realistic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roundtrip_extremes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reused_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_and_one_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_selected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_roundtrip, setup, teardown),
