@@ -170,4 +170,8 @@ pm_check_index vm-perfmap
 perfmap -t '*vcpu0' --map "$PM_DATA/vm-map.csv" --heatmaps -c 1000 -o seed2 vm.cdict >/dev/null 2>&1
 perfmap -t '*' -c 0.01 -f 0.005 -o seed3 vm.cdict >/dev/null
 pm_check_images seed2
+# --help and the man page name the same options.
+perfmap --help | grep -o -- '--[a-z-]*' | sort -u >help.opts
+sed 's/\\-/-/g' "$PW_TOP/docs/perfmap.1" | grep -o -- '--[a-z-]*' | sort -u >man.opts
+cmp -s help.opts man.opts || { diff help.opts man.opts >&2; die "--help and perfmap(1) differ"; }
 echo ok
