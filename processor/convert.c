@@ -58,6 +58,8 @@ static int sink_row(const struct pw_row *in, void *ctx)
 	struct pw_row row = *in;
 	int err;
 
+	if (s->c->stop && *s->c->stop)
+		return PW_ESTOPPED;
 	if (s->map)
 		pw_namemap_apply(s->map, &row);
 	if (s->c->tap && (err = s->c->tap(&row, s->c->tap_ctx)))
@@ -128,7 +130,7 @@ int pw_convert_run(const struct pw_convert *c, struct pw_meta *meta)
 	}
 	/* Open the input first: a bad input must not create outputs. */
 	if (kind == PW_INPUT_PERFDATA) {
-		struct pw_reader_opts ro = { .reorder_max = c->reorder_max };
+		struct pw_reader_opts ro = { .reorder_max = c->reorder_max, .stop = c->stop };
 
 		s.reader = c->input_fd >= 0 ? pw_reader_open_fd(c->input_fd, c->input, &ro, &err)
 					    : pw_reader_open(c->input, &ro, &err);
@@ -185,6 +187,10 @@ int pw_convert_run(const struct pw_convert *c, struct pw_meta *meta)
 		pw_reader_progress(s.reader, &done, &total);
 		c->progress(done, total, c->progress_ctx);
 	}
+	/* Both outputs or neither: the CSV is on disk before the cdict goes
+	 * into place, and renamed after it. */
+	if (s.csv && (err = pw_csv_sync(s.csv)))
+		goto out;
 	if (s.cdict) {
 		err = pw_cdict_writer_close(s.cdict, meta);
 		s.cdict = NULL;

@@ -154,6 +154,17 @@ fail:
 	return NULL;
 }
 
+int pw_csv_sync(struct pw_csv *c)
+{
+	int err = flush(c);
+
+	if (!err && c->is_file && fsync(c->out.fd) && errno != EINVAL) {
+		pw_err("%s: cannot write: %s", c->name, strerror(errno));
+		err = c->err = PW_EWRITE;
+	}
+	return err;
+}
+
 int pw_csv_close(struct pw_csv *c)
 {
 	int err = flush(c);

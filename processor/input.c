@@ -66,7 +66,7 @@ size_t pw_input_need(struct pw_input *in, size_t n)
 		}
 		got = read(in->fd, in->buf + in->end, want);
 		if (got < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR && !(in->stop && *in->stop))
 				continue;
 			in->err = errno;
 			in->eof = true;

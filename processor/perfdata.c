@@ -973,6 +973,7 @@ static struct pw_reader *reader_new(int fd, const char *name, const struct pw_re
 		return NULL;
 	}
 	pw_order_init(&r->order, opts ? opts->reorder_max : 0, pw_derive_event, &r->derive);
+	r->in.stop = opts ? opts->stop : NULL;
 	pw_derive_init(&r->derive, r->strs, &r->meta, NULL, NULL);
 	return r;
 }
@@ -1153,6 +1154,10 @@ static int read_records(struct pw_reader *r, bool until_formats)
 		size_t got = pw_input_need(&r->in, sizeof(h));
 		const uint8_t *rec;
 
+		if (r->in.stop && *r->in.stop) {
+			err = PW_ESTOPPED;
+			break;
+		}
 		if (got == 0) {
 			if (r->in.err)
 				err = fail(r, off, PW_EIO, "read error: %s", strerror(r->in.err));

@@ -28,6 +28,12 @@ enum {
 };
 
 static const char *prog = "perfwhiz-proc";
+static volatile int stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
 static int verbosity = 1;	/* 0 quiet, 1 normal, 2 verbose */
 
 static void log_fn(enum pw_log_level level, const char *fmt, va_list ap)
@@ -71,7 +77,8 @@ static void usage(FILE *f)
 "\n"
 "Exit status: 0 success; 1 error (nothing written under the output names);\n"
 "2 usage error; 3 partial input (cut short: the outputs hold every complete\n"
-"record, and a message says where the input ended).\n",
+"record, and a message says where the input ended); 128+N interrupted by\n"
+"signal N (no output written).\n",
 		prog, prog);
 }
 
@@ -286,6 +293,16 @@ int main(int argc, char **argv)
 	}
 	if (conv.csv && !strcmp(conv.csv, "-"))
 		signal(SIGPIPE, SIG_DFL);
+	{
+		/* Interrupted: stop reading, remove the unfinished outputs. */
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		conv.stop = &stop_signal;
+	}
 	prog_state.tty = verbosity > 0 && !info && isatty(STDERR_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &prog_state.start);
 	conv.progress = progress_fn;
@@ -294,6 +311,13 @@ int main(int argc, char **argv)
 	err = pw_convert_run(&conv, &meta);
 	if (prog_state.shown)
 		fputc('\n', stderr);
+	if (err == PW_ESTOPPED && stop_signal) {
+		pw_err("%s: interrupted by %s; no output written", conv.input,
+		       strsignal(stop_signal));
+		pw_meta_release(&meta);
+		free(default_out);
+		return 128 + stop_signal;
+	}
 	if (err && err != PW_ETRUNCATED) {
 		pw_err("%s: %s; no output written", conv.input, pw_strerror(err));
 		pw_meta_release(&meta);

@@ -24,6 +24,12 @@ struct pw_csv *pw_csv_open(const char *path, int *err);
 int pw_csv_row(const struct pw_row *row, void *csv);
 
 /**
+ * pw_csv_sync - write out everything so far and sync it to disk
+ * Returns 0 or a negative PW_E* code (then only pw_csv_abort() is left).
+ */
+int pw_csv_sync(struct pw_csv *c);
+
+/**
  * pw_csv_close - flush and commit (rename into place); frees @c
  * Returns 0 or a negative PW_E* code (then nothing is left under the name).
  */

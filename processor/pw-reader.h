@@ -20,6 +20,8 @@ struct pw_reader_opts {
 	/* Most events held for time ordering (0: default, 1M). When more
 	 * arrive without a round marker, the oldest half is released. */
 	size_t reorder_max;
+	/* When set (by a signal handler) reading stops with PW_ESTOPPED. */
+	volatile int *stop;
 };
 
 /**

@@ -48,6 +48,7 @@ struct pw_input {
 	uint64_t limit;		/* stop reading at this offset (UINT64_MAX: none) */
 	bool eof;
 	int err;		/* errno of a failed read, 0 if none */
+	volatile int *stop;	/* set by a signal handler: give up at EINTR */
 };
 
 int pw_input_init(struct pw_input *in, int fd, const char *name, size_t cap);
