@@ -65,23 +65,25 @@ static inline void put_str(struct pw_csv *c, const char *s)
 	c->buf[c->len++] = '"';
 }
 
-static inline void put_int(struct pw_csv *c, int64_t v)
+static inline void put_digits(struct pw_csv *c, uint64_t u, bool neg)
 {
 	char tmp[24];
 	int i = sizeof(tmp);
-	uint64_t u;
 
-	if (v == PW_NONE)
-		return;
-	u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 	do {
 		tmp[--i] = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
-	if (v < 0)
+	if (neg)
 		tmp[--i] = '-';
 	memcpy(c->buf + c->len, tmp + i, sizeof(tmp) - (size_t)i);
 	c->len += sizeof(tmp) - (size_t)i;
+}
+
+static inline void put_int(struct pw_csv *c, int64_t v)
+{
+	if (v != PW_NONE)
+		put_digits(c, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
 int pw_csv_row(const struct pw_row *row, void *ctx)
@@ -90,7 +92,7 @@ int pw_csv_row(const struct pw_row *row, void *ctx)
 
 	if (c->len + 4 * 4096 > BUF_SIZE && flush(c))
 		return c->err;
-	put_int(c, (int64_t)row->time_ns);
+	put_digits(c, row->time_ns, false);
 	c->buf[c->len++] = ',';
 	put_int(c, row->cpu);
 	c->buf[c->len++] = ',';
