@@ -44,6 +44,17 @@ pm_check_index out
 ls out/*.png out/*.svg out/*.gp out/*.dat >/dev/null
 [ ! -e out/coremap.log ] || die "gnuplot log left behind after success"
 
+# --- every format for one run; heatmap bins of both vcpus
+perfmap -t 'CPU*' --heatmaps --format png,svg,pdf,eps,tex -o fmt vm.cdict >/dev/null
+pm_check_images fmt
+pm_check_index fmt
+for task in "CPU 0/KVM" "CPU 1/KVM"; do
+	safe=$(printf '%s' "$task" | sed 's/[^A-Za-z0-9._-]/_/g')
+	oracle -v what=heat -v only="$task" >exp.heat
+	pm_dat_heat "$task" "fmt/heatmap-$safe.dat" "fmt/kvm-heatmap-$safe.dat" >got.heat
+	pm_same "heatmaps of $task" exp.heat got.heat
+done
+
 # --- window: 10 us from 10 us after the first event (-f, -c in ms)
 perfmap -t '*' -f 0.01 -c 0.01 -o win vm.cdict >/dev/null
 basic_check win -v from_ns=10000 -v cap_ns=10000
