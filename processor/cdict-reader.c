@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,6 +38,19 @@ struct pw_cd_rgroup {
 	struct pw_cd_chunk ch[PW_COL__MAX];
 };
 
+/* What decoding needs, one per thread. */
+struct pw_cd_work {
+	ZSTD_DCtx *dctx;
+	uint8_t *cbuf, *rbuf;		/* compressed / raw chunk scratch */
+	size_t cbuf_cap, rbuf_cap;
+	struct pw_cd_pred pred;
+	int64_t *dec[PW_COL__MAX];	/* decoded columns of one group (max_rows) */
+	uint64_t *predbuf;		/* predictions for one group (max_rows) */
+	bool defer;			/* helper thread: keep the message, log later */
+	int err;
+	char msg[640];
+};
+
 struct pw_cdict {
 	char *path;
 	int fd;
@@ -54,18 +68,20 @@ struct pw_cdict {
 	size_t str_blob_len;
 	const char **strs;		/* strs[0] = "" (unknown), strs[1..nr] */
 	uint32_t nr_strings;
-	ZSTD_DCtx *dctx;
-	uint8_t *cbuf, *rbuf;		/* compressed / raw chunk scratch */
-	size_t cbuf_cap, rbuf_cap;
-	struct pw_cd_pred pred;
-	int64_t *dec[PW_COL__MAX];	/* decoded columns of one group (max_rows) */
-	uint64_t *predbuf;		/* predictions for one group (max_rows) */
+	struct pw_cd_work w;		/* the calling thread's */
+	struct pw_cd_work *helpers;	/* other threads' for pw_cdict_load() */
+	unsigned int nr_helpers;
 };
 
-static int cd_fail(const struct pw_cdict *cd, int err, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static int cd_fail(const struct pw_cdict *cd, struct pw_cd_work *wk, int err, uint64_t off,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static int cd_fail(const struct pw_cdict *cd, int err, uint64_t off, const char *fmt, ...)
+/*
+ * Reports @err at byte @off of the file. A helper thread's work (@wk with
+ * defer set) keeps its first message for the calling thread to log.
+ */
+static int cd_fail(const struct pw_cdict *cd, struct pw_cd_work *wk, int err, uint64_t off,
+		   const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -73,6 +89,14 @@ static int cd_fail(const struct pw_cdict *cd, int err, uint64_t off, const char 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (wk && wk->defer) {
+		if (!wk->err) {
+			snprintf(wk->msg, sizeof(wk->msg), "%s: offset %" PRIu64 ": %s", cd->path,
+				 off, msg);
+			wk->err = err;
+		}
+		return err;
+	}
 	pw_err("%s: offset %" PRIu64 ": %s", cd->path, off, msg);
 	return err;
 }
@@ -91,7 +115,8 @@ static int grow(uint8_t **p, size_t *cap, size_t need)
 	return 0;
 }
 
-static int read_at(struct pw_cdict *cd, void *dst, size_t len, uint64_t off, const char *what)
+static int read_at(struct pw_cdict *cd, struct pw_cd_work *wk, void *dst, size_t len, uint64_t off,
+		   const char *what)
 {
 	uint8_t *d = dst;
 	size_t done = 0;
@@ -102,10 +127,10 @@ static int read_at(struct pw_cdict *cd, void *dst, size_t len, uint64_t off, con
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return cd_fail(cd, PW_EIO, off + done, "cannot read the %s: %s", what,
+			return cd_fail(cd, wk, PW_EIO, off + done, "cannot read the %s: %s", what,
 				       strerror(errno));
 		if (n == 0)
-			return cd_fail(cd, PW_ETRUNCATED, off + done,
+			return cd_fail(cd, wk, PW_ETRUNCATED, off + done,
 				       "the file ends inside the %s (was it truncated while open?)",
 				       what);
 		done += (size_t)n;
@@ -114,35 +139,35 @@ static int read_at(struct pw_cdict *cd, void *dst, size_t len, uint64_t off, con
 }
 
 /*
- * Reads the zstd frame [off, off + size) and decompresses it into cd->rbuf,
+ * Reads the zstd frame [off, off + size) and decompresses it into wk->rbuf,
  * which must then hold exactly @raw bytes.
  */
-static int read_frame(struct pw_cdict *cd, uint64_t off, uint32_t size, uint32_t raw,
-		      const char *what)
+static int read_frame(struct pw_cdict *cd, struct pw_cd_work *wk, uint64_t off, uint32_t size,
+		      uint32_t raw, const char *what)
 {
 	unsigned long long content;
 	size_t n;
 	int err;
 
-	if (grow(&cd->cbuf, &cd->cbuf_cap, size) || grow(&cd->rbuf, &cd->rbuf_cap, raw ? raw : 1))
-		return cd_fail(cd, PW_ENOMEM, off, "%s: no memory for the %s", pw_strerror(PW_ENOMEM),
+	if (grow(&wk->cbuf, &wk->cbuf_cap, size) || grow(&wk->rbuf, &wk->rbuf_cap, raw ? raw : 1))
+		return cd_fail(cd, wk, PW_ENOMEM, off, "%s: no memory for the %s", pw_strerror(PW_ENOMEM),
 			       what);
-	err = read_at(cd, cd->cbuf, size, off, what);
+	err = read_at(cd, wk, wk->cbuf, size, off, what);
 	if (err)
 		return err;
-	n = ZSTD_findFrameCompressedSize(cd->cbuf, size);
+	n = ZSTD_findFrameCompressedSize(wk->cbuf, size);
 	if (ZSTD_isError(n) || n != size)
-		return cd_fail(cd, PW_ECOMPRESS, off,
+		return cd_fail(cd, wk, PW_ECOMPRESS, off,
 			       "the %s is not one zstd frame of %" PRIu32 " bytes (%s)", what,
 			       size, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size differs");
-	content = ZSTD_getFrameContentSize(cd->cbuf, size);
+	content = ZSTD_getFrameContentSize(wk->cbuf, size);
 	if (content != raw)
-		return cd_fail(cd, PW_ECOMPRESS, off,
+		return cd_fail(cd, wk, PW_ECOMPRESS, off,
 			       "the %s's zstd frame does not declare its size of %" PRIu32 " bytes",
 			       what, raw);
-	n = ZSTD_decompressDCtx(cd->dctx, cd->rbuf, raw, cd->cbuf, size);
+	n = ZSTD_decompressDCtx(wk->dctx, wk->rbuf, raw, wk->cbuf, size);
 	if (ZSTD_isError(n) || n != raw)
-		return cd_fail(cd, PW_ECOMPRESS, off, "corrupt compressed %s: %s", what,
+		return cd_fail(cd, wk, PW_ECOMPRESS, off, "corrupt compressed %s: %s", what,
 			       ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong size");
 	return 0;
 }
@@ -327,7 +352,7 @@ static bool meta_value(struct pw_cdict *cd, int k, const uint8_t *v, const uint8
 
 static int parse_meta(struct pw_cdict *cd, uint64_t off, uint32_t raw)
 {
-	const uint8_t *p = cd->rbuf, *end = cd->rbuf + raw;
+	const uint8_t *p = cd->w.rbuf, *end = cd->w.rbuf + raw;
 	bool seen_events = false;
 
 	while (p < end) {
@@ -351,37 +376,37 @@ static int parse_meta(struct pw_cdict *cd, uint64_t off, uint32_t raw)
 		if (k == MK__MAX)
 			continue;	/* a key of a later version */
 		if (type != meta_keys[k].type)
-			return cd_fail(cd, PW_EFORMAT, off,
+			return cd_fail(cd, NULL, PW_EFORMAT, off,
 				       "metadata key \"%s\" has type %u, expected %u (byte %td of the metadata)",
-				       meta_keys[k].name, type, meta_keys[k].type, rec - cd->rbuf);
+				       meta_keys[k].name, type, meta_keys[k].type, rec - cd->w.rbuf);
 		if (!meta_value(cd, k, val, p, &err))
-			return cd_fail(cd, PW_EFORMAT, off,
+			return cd_fail(cd, NULL, PW_EFORMAT, off,
 				       "malformed value of metadata key \"%s\" (byte %td of the metadata)",
-				       meta_keys[k].name, val - cd->rbuf);
+				       meta_keys[k].name, val - cd->w.rbuf);
 		if (err)
-			return cd_fail(cd, err, off, "%s", pw_strerror(err));
+			return cd_fail(cd, NULL, err, off, "%s", pw_strerror(err));
 		if (k == MK_EVENTS)
 			seen_events = true;
 		continue;
 bad:
-		return cd_fail(cd, PW_EFORMAT, off, "malformed metadata record at byte %td of %" PRIu32,
-			       rec - cd->rbuf, raw);
+		return cd_fail(cd, NULL, PW_EFORMAT, off, "malformed metadata record at byte %td of %" PRIu32,
+			       rec - cd->w.rbuf, raw);
 	}
 	if (!seen_events)
-		return cd_fail(cd, PW_EFORMAT, off, "the metadata lacks the required \"events\" list");
+		return cd_fail(cd, NULL, PW_EFORMAT, off, "the metadata lacks the required \"events\" list");
 	return 0;
 }
 
 static int parse_strings(struct pw_cdict *cd, uint64_t off, uint32_t raw)
 {
-	const uint8_t *p = cd->rbuf, *end = cd->rbuf + raw, *s;
+	const uint8_t *p = cd->w.rbuf, *end = cd->w.rbuf + raw, *s;
 	size_t len, at = 0;
 
 	/* each entry takes at least its length byte: raw + nr_strings bounds both */
 	cd->str_blob = malloc((size_t)raw + cd->nr_strings + 1);
 	cd->strs = malloc(((size_t)cd->nr_strings + 1) * sizeof(*cd->strs));
 	if (!cd->str_blob || !cd->strs)
-		return cd_fail(cd, PW_ENOMEM, off, "%s: no memory for the string table",
+		return cd_fail(cd, NULL, PW_ENOMEM, off, "%s: no memory for the string table",
 			       pw_strerror(PW_ENOMEM));
 	cd->str_blob[at++] = '\0';
 	cd->strs[0] = cd->str_blob;
@@ -389,16 +414,16 @@ static int parse_strings(struct pw_cdict *cd, uint64_t off, uint32_t raw)
 		const uint8_t *e = p;
 
 		if (!get_string(&p, end, &s, &len))
-			return cd_fail(cd, PW_EFORMAT, off,
+			return cd_fail(cd, NULL, PW_EFORMAT, off,
 				       "string table entry %" PRIu32 " at byte %td is malformed", i,
-				       e - cd->rbuf);
+				       e - cd->w.rbuf);
 		memcpy(cd->str_blob + at, s, len);
 		cd->strs[i] = cd->str_blob + at;
 		at += len;
 		cd->str_blob[at++] = '\0';
 	}
 	if (p != end)
-		return cd_fail(cd, PW_EFORMAT, off,
+		return cd_fail(cd, NULL, PW_EFORMAT, off,
 			       "string table holds %td bytes after its %" PRIu32 " entries", end - p,
 			       cd->nr_strings);
 	cd->str_blob_len = at;
@@ -437,7 +462,7 @@ static int parse_index(struct pw_cdict *cd, const uint8_t *ix, uint64_t ix_off, 
 	const uint8_t *p;
 
 	if (ix_size < PW_CD_INDEX_HDR_SIZE || memcmp(ix, PW_CD_INDEX_MAGIC, 4))
-		return cd_fail(cd, PW_EFORMAT, ix_off, "no index here (bad index magic)");
+		return cd_fail(cd, NULL, PW_EFORMAT, ix_off, "no index here (bad index magic)");
 	hsz = pw_cd_get32(ix + 4);
 	ncols = pw_cd_get32(ix + 8);
 	dsz = pw_cd_get32(ix + 12);
@@ -448,14 +473,14 @@ static int parse_index(struct pw_cdict *cd, const uint8_t *ix, uint64_t ix_off, 
 	cd->nrows = pw_cd_get64(ix + 32);
 	if (hsz < PW_CD_INDEX_HDR_SIZE || dsz < PW_CD_COLDESC_SIZE ||
 	    gsz < PW_CD_GROUP_HDR_SIZE || esz < PW_CD_ENTRY_SIZE || ncols > 65536)
-		return cd_fail(cd, PW_EFORMAT, ix_off + 4,
+		return cd_fail(cd, NULL, PW_EFORMAT, ix_off + 4,
 			       "index record sizes out of range (header %" PRIu32 ", column %" PRIu32
 			       ", group %" PRIu32 ", entry %" PRIu32 ", %" PRIu32 " columns)",
 			       hsz, dsz, gsz, esz, ncols);
 	stride = gsz + (uint64_t)ncols * esz;
 	need = hsz + (uint64_t)ncols * dsz + (uint64_t)cd->ngroups * stride;
 	if (need != ix_size)
-		return cd_fail(cd, PW_EFORMAT, ix_off,
+		return cd_fail(cd, NULL, PW_EFORMAT, ix_off,
 			       "index size %" PRIu64 " does not match its %" PRIu32 " columns and %"
 			       PRIu32 " row groups (%" PRIu64 " bytes)", ix_size, ncols,
 			       cd->ngroups, need);
@@ -468,24 +493,24 @@ static int parse_index(struct pw_cdict *cd, const uint8_t *ix, uint64_t ix_off, 
 		if (id >= PW_COL__MAX)
 			continue;	/* a column of a later version */
 		if (slot[id] >= 0)
-			return cd_fail(cd, PW_EFORMAT, ix_off + (uint64_t)(p - ix),
+			return cd_fail(cd, NULL, PW_EFORMAT, ix_off + (uint64_t)(p - ix),
 				       "column %u (%s) is described twice", id, pw_column_name(id));
 		slot[id] = (int16_t)i;
 		cd->enc[id] = p[2];
 	}
 	if (slot[PW_COL_TIME_NS] < 0 || slot[PW_COL_EVENT] < 0)
-		return cd_fail(cd, PW_EFORMAT, ix_off + hsz,
+		return cd_fail(cd, NULL, PW_EFORMAT, ix_off + hsz,
 			       "the required columns time_ns and event are not both present");
 	for (int c = 0; c < PW_COL__MAX; c++)
 		if (slot[c] >= 0 && !enc_fits(c, cd->enc[c]) &&
 		    (c == PW_COL_TIME_NS || c == PW_COL_EVENT))
-			return cd_fail(cd, PW_EUNSUPPORTED, ix_off + hsz + (uint64_t)slot[c] * dsz,
+			return cd_fail(cd, NULL, PW_EUNSUPPORTED, ix_off + hsz + (uint64_t)slot[c] * dsz,
 				       "column %s uses encoding %u, unknown to this reader (file format %u.%u)",
 				       pw_column_name(c), cd->enc[c], cd->major, cd->minor);
 
 	cd->groups = calloc(cd->ngroups ? cd->ngroups : 1, sizeof(*cd->groups));
 	if (!cd->groups)
-		return cd_fail(cd, PW_ENOMEM, ix_off, "%s", pw_strerror(PW_ENOMEM));
+		return cd_fail(cd, NULL, PW_ENOMEM, ix_off, "%s", pw_strerror(PW_ENOMEM));
 	p = ix + hsz + (uint64_t)ncols * dsz;
 	for (uint32_t g = 0; g < cd->ngroups; g++, p += stride) {
 		struct pw_cd_rgroup *gr = &cd->groups[g];
@@ -497,7 +522,7 @@ static int parse_index(struct pw_cdict *cd, const uint8_t *ix, uint64_t ix_off, 
 		gr->tmax = pw_cd_get64(p + 24);
 		if (gr->rows < 1 || gr->rows > PW_CD_MAX_GROUP_ROWS || gr->first_row != sum ||
 		    gr->tmin > gr->tmax)
-			return cd_fail(cd, PW_EFORMAT, goff,
+			return cd_fail(cd, NULL, PW_EFORMAT, goff,
 				       "row group %" PRIu32 " header is inconsistent (first row %" PRIu64
 				       ", expected %" PRIu64 "; %" PRIu32 " rows, 1 to %u allowed)",
 				       g, gr->first_row, sum, gr->rows, PW_CD_MAX_GROUP_ROWS);
@@ -517,7 +542,7 @@ static int parse_index(struct pw_cdict *cd, const uint8_t *ix, uint64_t ix_off, 
 			if (!ch->size || !in_data(ch->off, ch->size, hdr_size, ix_off) ||
 			    ch->raw < gr->rows || ch->raw > (uint64_t)gr->rows * PW_CD_VARINT_MAX ||
 			    ch->raw > (uint64_t)ch->size * PW_CD_MAX_EXPANSION)
-				return cd_fail(cd, PW_EFORMAT, ix_off + (uint64_t)(e - ix),
+				return cd_fail(cd, NULL, PW_EFORMAT, ix_off + (uint64_t)(e - ix),
 					       "chunk entry of column %s in row group %" PRIu32
 					       " is out of bounds (offset %" PRIu64 ", %" PRIu32
 					       " bytes, %" PRIu32 " raw, %" PRIu32 " rows)",
@@ -525,10 +550,22 @@ static int parse_index(struct pw_cdict *cd, const uint8_t *ix, uint64_t ix_off, 
 		}
 	}
 	if (sum != cd->nrows)
-		return cd_fail(cd, PW_EFORMAT, ix_off + 32,
+		return cd_fail(cd, NULL, PW_EFORMAT, ix_off + 32,
 			       "the index says %" PRIu64 " rows but its row groups hold %" PRIu64,
 			       cd->nrows, sum);
 	return 0;
+}
+
+static void work_release(struct pw_cd_work *wk)
+{
+	ZSTD_freeDCtx(wk->dctx);
+	free(wk->cbuf);
+	free(wk->rbuf);
+	pw_cd_pred_release(&wk->pred);
+	for (int c = 0; c < PW_COL__MAX; c++)
+		free(wk->dec[c]);
+	free(wk->predbuf);
+	memset(wk, 0, sizeof(*wk));
 }
 
 static void cd_free(struct pw_cdict *cd)
@@ -540,13 +577,10 @@ static void cd_free(struct pw_cdict *cd)
 	free(cd->ev_map);
 	free(cd->str_blob);
 	free(cd->strs);
-	ZSTD_freeDCtx(cd->dctx);
-	free(cd->cbuf);
-	free(cd->rbuf);
-	pw_cd_pred_release(&cd->pred);
-	for (int c = 0; c < PW_COL__MAX; c++)
-		free(cd->dec[c]);
-	free(cd->predbuf);
+	work_release(&cd->w);
+	for (unsigned int i = 0; i < cd->nr_helpers; i++)
+		work_release(&cd->helpers[i]);
+	free(cd->helpers);
 	free(cd->path);
 	free(cd);
 }
@@ -582,55 +616,55 @@ struct pw_cdict *pw_cdict_open(const char *path, int *errp)
 	}
 	cd->size = (uint64_t)st.st_size;
 	if (cd->size < PW_CD_HEADER_SIZE) {
-		err = cd_fail(cd, PW_ETRUNCATED, cd->size,
+		err = cd_fail(cd, NULL, PW_ETRUNCATED, cd->size,
 			      "truncated: %" PRIu64 " bytes, not even a cdict header", cd->size);
 		goto err;
 	}
-	err = read_at(cd, hdr, sizeof(hdr), 0, "header");
+	err = read_at(cd, NULL, hdr, sizeof(hdr), 0, "header");
 	if (err)
 		goto err;
 	if (memcmp(hdr, PW_CD_MAGIC, PW_CD_MAGIC_LEN)) {
-		err = cd_fail(cd, PW_EFORMAT, 0, "not a cdict (bad magic)");
+		err = cd_fail(cd, NULL, PW_EFORMAT, 0, "not a cdict (bad magic)");
 		goto err;
 	}
 	cd->major = pw_cd_get16(hdr + 8);
 	cd->minor = pw_cd_get16(hdr + 10);
 	hdr_size = pw_cd_get32(hdr + 12);
 	if (cd->major != PW_CD_MAJOR) {
-		err = cd_fail(cd, PW_EVERSION, 8,
+		err = cd_fail(cd, NULL, PW_EVERSION, 8,
 			      "cdict format version %u.%u; this perfwhiz reads version %u.x only%s",
 			      cd->major, cd->minor, PW_CD_MAJOR,
 			      cd->major > PW_CD_MAJOR ? ": use a newer perfwhiz" : "");
 		goto err;
 	}
 	if (hdr_size < PW_CD_HEADER_SIZE) {
-		err = cd_fail(cd, PW_EFORMAT, 12, "header size %" PRIu32 " is below %u", hdr_size,
+		err = cd_fail(cd, NULL, PW_EFORMAT, 12, "header size %" PRIu32 " is below %u", hdr_size,
 			      PW_CD_HEADER_SIZE);
 		goto err;
 	}
 	if (cd->size < (uint64_t)hdr_size + PW_CD_TRAILER_SIZE) {
-		err = cd_fail(cd, PW_ETRUNCATED, cd->size,
+		err = cd_fail(cd, NULL, PW_ETRUNCATED, cd->size,
 			      "truncated: %" PRIu64 " bytes, no room for a trailer after the header: "
 			      "the file was not completely written", cd->size);
 		goto err;
 	}
 	tr_off = cd->size - PW_CD_TRAILER_SIZE;
-	err = read_at(cd, tr, sizeof(tr), tr_off, "trailer");
+	err = read_at(cd, NULL, tr, sizeof(tr), tr_off, "trailer");
 	if (err)
 		goto err;
 	if (memcmp(tr + 24, PW_CD_END_MAGIC, PW_CD_MAGIC_LEN)) {
-		err = cd_fail(cd, PW_ETRUNCATED, tr_off + 24,
+		err = cd_fail(cd, NULL, PW_ETRUNCATED, tr_off + 24,
 			      "no end marker: the file is truncated or was not completely written");
 		goto err;
 	}
 	if (pw_cd_get32(tr + 20) != (uint32_t)crc32(0, tr, 20)) {
-		err = cd_fail(cd, PW_EFORMAT, tr_off, "trailer checksum mismatch: corrupt file");
+		err = cd_fail(cd, NULL, PW_EFORMAT, tr_off, "trailer checksum mismatch: corrupt file");
 		goto err;
 	}
 	ix_off = pw_cd_get64(tr);
 	ix_size = pw_cd_get64(tr + 8);
 	if (ix_off < hdr_size || ix_off > tr_off || ix_size != tr_off - ix_off) {
-		err = cd_fail(cd, PW_EFORMAT, tr_off,
+		err = cd_fail(cd, NULL, PW_EFORMAT, tr_off,
 			      "the trailer's index (offset %" PRIu64 ", %" PRIu64
 			      " bytes) does not end at the trailer: corrupt or truncated file",
 			      ix_off, ix_size);
@@ -638,22 +672,22 @@ struct pw_cdict *pw_cdict_open(const char *path, int *errp)
 	}
 	ix = malloc(ix_size ? ix_size : 1);
 	if (!ix) {
-		err = cd_fail(cd, PW_ENOMEM, ix_off, "%s", pw_strerror(PW_ENOMEM));
+		err = cd_fail(cd, NULL, PW_ENOMEM, ix_off, "%s", pw_strerror(PW_ENOMEM));
 		goto err;
 	}
-	err = read_at(cd, ix, ix_size, ix_off, "index");
+	err = read_at(cd, NULL, ix, ix_size, ix_off, "index");
 	if (err)
 		goto err;
 	if (pw_cd_get32(tr + 16) != (uint32_t)crc32(0, ix, (uInt)ix_size)) {
-		err = cd_fail(cd, PW_EFORMAT, ix_off, "index checksum mismatch: corrupt file");
+		err = cd_fail(cd, NULL, PW_EFORMAT, ix_off, "index checksum mismatch: corrupt file");
 		goto err;
 	}
 	err = parse_index(cd, ix, ix_off, ix_size, hdr_size);
 	if (err)
 		goto err;
-	cd->dctx = ZSTD_createDCtx();
-	if (!cd->dctx) {
-		err = cd_fail(cd, PW_ENOMEM, 0, "%s", pw_strerror(PW_ENOMEM));
+	cd->w.dctx = ZSTD_createDCtx();
+	if (!cd->w.dctx) {
+		err = cd_fail(cd, NULL, PW_ENOMEM, 0, "%s", pw_strerror(PW_ENOMEM));
 		goto err;
 	}
 	/* metadata */
@@ -662,12 +696,12 @@ struct pw_cdict *pw_cdict_open(const char *path, int *errp)
 	raw = pw_cd_get64(ix + 80);
 	if (!size || size > UINT32_MAX || raw > UINT32_MAX || !in_data(off, size, hdr_size, ix_off) ||
 	    raw > size * PW_CD_MAX_EXPANSION) {
-		err = cd_fail(cd, PW_EFORMAT, ix_off + 64,
+		err = cd_fail(cd, NULL, PW_EFORMAT, ix_off + 64,
 			      "metadata section out of bounds (offset %" PRIu64 ", %" PRIu64
 			      " bytes, %" PRIu64 " raw)", off, size, raw);
 		goto err;
 	}
-	err = read_frame(cd, off, (uint32_t)size, (uint32_t)raw, "metadata");
+	err = read_frame(cd, &cd->w, off, (uint32_t)size, (uint32_t)raw, "metadata");
 	err = err ?: parse_meta(cd, off, (uint32_t)raw);
 	if (err)
 		goto err;
@@ -679,20 +713,20 @@ struct pw_cdict *pw_cdict_open(const char *path, int *errp)
 			      !in_data(off, size, hdr_size, ix_off) || raw < cd->nr_strings ||
 			      raw > size * PW_CD_MAX_EXPANSION)
 			   : size != 0) {
-		err = cd_fail(cd, PW_EFORMAT, ix_off + 40,
+		err = cd_fail(cd, NULL, PW_EFORMAT, ix_off + 40,
 			      "string table out of bounds (offset %" PRIu64 ", %" PRIu64
 			      " bytes, %" PRIu64 " raw, %" PRIu32 " strings)", off, size, raw,
 			      cd->nr_strings);
 		goto err;
 	}
 	if (cd->nr_strings) {
-		err = read_frame(cd, off, (uint32_t)size, (uint32_t)raw, "string table");
+		err = read_frame(cd, &cd->w, off, (uint32_t)size, (uint32_t)raw, "string table");
 		err = err ?: parse_strings(cd, off, (uint32_t)raw);
 	} else {
 		cd->str_blob = calloc(1, 1);
 		cd->strs = malloc(sizeof(*cd->strs));
 		if (!cd->str_blob || !cd->strs)
-			err = cd_fail(cd, PW_ENOMEM, off, "%s", pw_strerror(PW_ENOMEM));
+			err = cd_fail(cd, NULL, PW_ENOMEM, off, "%s", pw_strerror(PW_ENOMEM));
 		else
 			cd->strs[0] = cd->str_blob;
 		cd->str_blob_len = 1;
@@ -780,11 +814,59 @@ static inline bool store(void *dst, int width, uint32_t i, int64_t v, bool str)
 	} while (0)
 
 /*
+ * The tokens of an int, duration or wait chunk into @dst (see store()),
+ * adding the predictions @pred (or nothing). On a bad token returns why,
+ * with *@pp at the token and *@ip its row; NULL when all @rows decoded.
+ */
+static inline __attribute__((always_inline)) const char *
+decode_ints(const struct pw_cdict *cd, const uint8_t **pp, const uint8_t *end, uint32_t rows,
+	    uint32_t *ip, const uint64_t *pred, bool event, void *dst, int width)
+{
+	const uint8_t *p = *pp;
+
+	for (uint32_t i = 0; i < rows; i++) {
+		unsigned int hi = 0;
+		uint64_t v;
+		int64_t val;
+
+		*pp = p;
+		*ip = i;
+		if (p < end && *p < 0x80)
+			v = *p++;
+		else if (!pw_cd_get_varint(&p, end, &v, &hi))
+			return p >= end ? "the chunk ends early" : "bad token";
+		if (hi && v)
+			return "token above 2^64";
+		if (!hi && !v) {
+			if (event)
+				return "unknown event";
+			store(dst, width, i, PW_NONE, false);
+			continue;
+		}
+		/* v - 1 is 2^64 - 1 when hi */
+		val = (int64_t)(pw_cd_unzz(v - 1) + (pred ? pred[i] : 0));
+		if (val == PW_NONE)
+			return "value is the reserved unknown marker";
+		if (event) {
+			if (val < 0 || (uint64_t)val >= cd->nevents)
+				return "event beyond the metadata's events list";
+			val = cd->ev_map[val];
+		}
+		if (!store(dst, width, i, val, false))
+			return "value does not fit the 32-bit loaded column";
+	}
+	*pp = p;
+	*ip = rows;
+	return NULL;
+}
+
+/*
  * Decodes column @c of row group @g into @dst (@width-byte elements, see
  * store()). Predicted columns read the int64 scratch columns their
  * predictor needs, which must be decoded already.
  */
-static int decode_chunk(struct pw_cdict *cd, uint32_t g, int c, void *dst, int width)
+static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, int c, void *dst,
+			int width)
 {
 	const struct pw_cd_rgroup *gr = &cd->groups[g];
 	const struct pw_cd_chunk *ch = &gr->ch[c];
@@ -803,20 +885,20 @@ static int decode_chunk(struct pw_cdict *cd, uint32_t g, int c, void *dst, int w
 		return 0;
 	}
 	if (!enc_fits(c, enc))
-		return cd_fail(cd, PW_EUNSUPPORTED, ch->off,
+		return cd_fail(cd, wk, PW_EUNSUPPORTED, ch->off,
 			       "column %s uses encoding %u, unknown to this reader (file format %u.%u)",
 			       pw_column_name(c), enc, cd->major, cd->minor);
 	snprintf(what, sizeof(what), "%s chunk of row group %" PRIu32, pw_column_name(c), g);
-	err = read_frame(cd, ch->off, ch->size, ch->raw, what);
+	err = read_frame(cd, wk, ch->off, ch->size, ch->raw, what);
 	if (err)
 		return err;
-	p = tok = cd->rbuf;
-	end = cd->rbuf + ch->raw;
+	p = tok = wk->rbuf;
+	end = wk->rbuf + ch->raw;
 
 	switch (enc) {
 	case PW_CD_ENC_DELTA: {
 		/* low bytes of the deltas, then the varints of their high bits */
-		const uint8_t *lo = cd->rbuf;
+		const uint8_t *lo = wk->rbuf;
 		uint64_t *out = dst, prev = 0, tmin = UINT64_MAX, tmax = 0;
 
 		if (ch->raw < 2 * (uint64_t)rows) {
@@ -853,38 +935,29 @@ static int decode_chunk(struct pw_cdict *cd, uint32_t g, int c, void *dst, int w
 		const uint64_t *pred = NULL;
 
 		if (enc != PW_CD_ENC_INT) {
-			int perr = pw_cd_pred_group(&cd->pred, enc, rows, cd->dec[PW_COL_TIME_NS],
-						    cd->dec[PW_COL_EVENT], cd->dec[PW_COL_CPU],
-						    cd->dec[PW_COL_PID], cd->dec[PW_COL_NEXT_PID],
-						    cd->predbuf);
+			int perr = pw_cd_pred_group(&wk->pred, enc, rows, wk->dec[PW_COL_TIME_NS],
+						    wk->dec[PW_COL_EVENT], wk->dec[PW_COL_CPU],
+						    wk->dec[PW_COL_PID], wk->dec[PW_COL_NEXT_PID],
+						    wk->predbuf);
 
 			if (perr)
-				return cd_fail(cd, perr, ch->off, "%s", pw_strerror(perr));
-			pred = cd->predbuf;
+				return cd_fail(cd, wk, perr, ch->off, "%s", pw_strerror(perr));
+			pred = wk->predbuf;
 		}
-		for (; i < rows; i++) {
-			int64_t val;
-
-			GET_TOKEN(v, hi);
-			if (hi && v)
-				BAD_TOKEN("token above 2^64");
-			if (!hi && !v) {
-				if (c == PW_COL_EVENT)
-					BAD_TOKEN("unknown event");
-				store(dst, width, i, PW_NONE, false);
-				continue;
-			}
-			/* v - 1 is 2^64 - 1 when hi */
-			val = (int64_t)(pw_cd_unzz(v - 1) + (pred ? pred[i] : 0));
-			if (val == PW_NONE)
-				BAD_TOKEN("value is the reserved unknown marker");
-			if (c == PW_COL_EVENT) {
-				if (val < 0 || (uint64_t)val >= cd->nevents)
-					BAD_TOKEN("event beyond the metadata's events list");
-				val = cd->ev_map[val];
-			}
-			if (!store(dst, width, i, val, false))
-				BAD_TOKEN("value does not fit the 32-bit loaded column");
+		/* constant arguments: each call is a loop specialised by the compiler */
+		if (pred)
+			why = decode_ints(cd, &p, end, rows, &i, pred, false, dst, 8);
+		else if (c == PW_COL_EVENT && width == 1)
+			why = decode_ints(cd, &p, end, rows, &i, NULL, true, dst, 1);
+		else if (c == PW_COL_EVENT)
+			why = decode_ints(cd, &p, end, rows, &i, NULL, true, dst, 8);
+		else if (width == 4)
+			why = decode_ints(cd, &p, end, rows, &i, NULL, false, dst, 4);
+		else
+			why = decode_ints(cd, &p, end, rows, &i, NULL, false, dst, 8);
+		if (why) {
+			tok = p;
+			goto bad;
 		}
 		break;
 	}
@@ -896,9 +969,9 @@ static int decode_chunk(struct pw_cdict *cd, uint32_t g, int c, void *dst, int w
 	}
 	return 0;
 bad:
-	return cd_fail(cd, PW_EFORMAT, ch->off,
+	return cd_fail(cd, wk, PW_EFORMAT, ch->off,
 		       "%s, row %" PRIu64 " (byte %td of %" PRIu32 " decompressed): %s", what,
-		       gr->first_row + i, tok - cd->rbuf, ch->raw, why);
+		       gr->first_row + i, tok - wk->rbuf, ch->raw, why);
 }
 
 /* Where pw_cdict_load() puts column @col, and its element size. */
@@ -924,9 +997,9 @@ static void **col_array(struct pw_columns *o, int col, int *width)
 /*
  * Decodes the columns of @mask for row group @g: into the loaded columns of
  * @out (from the group's first row) when @out is given, else into the int64
- * scratch cd->dec. Columns a predictor reads always go through the scratch.
+ * scratch wk->dec. Columns a predictor reads always go through the scratch.
  */
-static int decode_group(struct pw_cdict *cd, uint32_t g, unsigned int mask,
+static int decode_group(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, unsigned int mask,
 			struct pw_columns *out)
 {
 	static const int order[PW_COL__MAX] = {
@@ -941,10 +1014,10 @@ static int decode_group(struct pw_cdict *cd, uint32_t g, unsigned int mask,
 		if ((mask & PW_COLMASK(c)) &&
 		    (cd->enc[c] == PW_CD_ENC_DURATION || cd->enc[c] == PW_CD_ENC_WAIT))
 			scratch |= PW_CD_PRED_DEPS;
-	if ((scratch & PW_CD_PRED_DEPS) && !cd->predbuf) {
-		cd->predbuf = malloc((size_t)cd->max_rows * sizeof(*cd->predbuf));
-		if (!cd->predbuf)
-			return cd_fail(cd, PW_ENOMEM, 0, "%s", pw_strerror(PW_ENOMEM));
+	if ((scratch & PW_CD_PRED_DEPS) && !wk->predbuf) {
+		wk->predbuf = malloc((size_t)cd->max_rows * sizeof(*wk->predbuf));
+		if (!wk->predbuf)
+			return cd_fail(cd, wk, PW_ENOMEM, 0, "%s", pw_strerror(PW_ENOMEM));
 	}
 	for (int k = 0; k < PW_COL__MAX; k++) {
 		int c = order[k], width, err;
@@ -952,26 +1025,26 @@ static int decode_group(struct pw_cdict *cd, uint32_t g, unsigned int mask,
 		size_t at = (size_t)gr->first_row;
 
 		if (scratch & PW_COLMASK(c)) {
-			if (!cd->dec[c]) {
-				cd->dec[c] = malloc((size_t)cd->max_rows * sizeof(int64_t));
-				if (!cd->dec[c])
-					return cd_fail(cd, PW_ENOMEM, gr->ch[c].off, "%s",
+			if (!wk->dec[c]) {
+				wk->dec[c] = malloc((size_t)cd->max_rows * sizeof(int64_t));
+				if (!wk->dec[c])
+					return cd_fail(cd, wk, PW_ENOMEM, gr->ch[c].off, "%s",
 						       pw_strerror(PW_ENOMEM));
 			}
-			err = decode_chunk(cd, g, c, cd->dec[c], 8);
+			err = decode_chunk(cd, wk, g, c, wk->dec[c], 8);
 			if (err)
 				return err;
 			if (!out || !(mask & PW_COLMASK(c)))
 				continue;
 			for (uint32_t i = 0; i < gr->rows; i++)
-				if (!store((char *)*arr + at * (size_t)width, width, i, cd->dec[c][i],
+				if (!store((char *)*arr + at * (size_t)width, width, i, wk->dec[c][i],
 					   enc_fits(c, PW_CD_ENC_STRING)))
-					return cd_fail(cd, PW_EFORMAT, gr->ch[c].off,
+					return cd_fail(cd, wk, PW_EFORMAT, gr->ch[c].off,
 						       "%s value %" PRId64 " in row %" PRIu64
 						       " does not fit the 32-bit loaded column",
-						       pw_column_name(c), cd->dec[c][i], at + i);
+						       pw_column_name(c), wk->dec[c][i], at + i);
 		} else if (mask & PW_COLMASK(c)) {
-			err = decode_chunk(cd, g, c, (char *)*arr + at * (size_t)width, width);
+			err = decode_chunk(cd, wk, g, c, (char *)*arr + at * (size_t)width, width);
 			if (err)
 				return err;
 		}
@@ -982,8 +1055,8 @@ static int decode_group(struct pw_cdict *cd, uint32_t g, unsigned int mask,
 int pw_cdict_foreach(struct pw_cdict *cd, pw_row_fn fn, void *ctx)
 {
 	for (uint32_t g = 0; g < cd->ngroups; g++) {
-		int64_t *const *d = cd->dec;
-		int err = decode_group(cd, g, PW_COLMASK_ALL, NULL);
+		int64_t *const *d = cd->w.dec;
+		int err = decode_group(cd, &cd->w, g, PW_COLMASK_ALL, NULL);
 
 		if (err)
 			return err;
@@ -1062,6 +1135,95 @@ static int copy_strings(struct pw_cdict *cd, struct pw_columns *o)
 	return 0;
 }
 
+/* Row groups are decoded by several threads when there are enough rows. */
+#define LOAD_MAX_THREADS 8
+#define LOAD_MIN_ROWS 100000
+
+struct load_job {
+	struct pw_cdict *cd;
+	struct pw_cd_work *wk;
+	unsigned int mask;
+	struct pw_columns *out;
+	uint32_t *next;		/* shared: the next group to take */
+	int *stop;		/* shared: set on the first error */
+	uint32_t group;		/* where this job failed */
+	int err;
+};
+
+static void *load_worker(void *arg)
+{
+	struct load_job *j = arg;
+
+	while (!__atomic_load_n(j->stop, __ATOMIC_RELAXED)) {
+		uint32_t g = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED);
+
+		if (g >= j->cd->ngroups)
+			break;
+		j->err = decode_group(j->cd, j->wk, g, j->mask, j->out);
+		if (j->err) {
+			j->group = g;
+			__atomic_store_n(j->stop, 1, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Decodes every group into @out. Groups fill disjoint rows of the output
+ * arrays, so threads need nothing shared but a counter; each has its own
+ * decompression context and scratch, and keeps its error message for this
+ * thread to log (the logging hook need not be thread-safe).
+ */
+static int load_groups(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out)
+{
+	struct load_job jobs[LOAD_MAX_THREADS];
+	pthread_t tid[LOAD_MAX_THREADS];
+	unsigned int n = 1, started = 1;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t next = 0;
+	int stop = 0, best = -1;
+
+	if (cd->nrows >= LOAD_MIN_ROWS && ncpu > 1) {
+		n = ncpu < LOAD_MAX_THREADS ? (unsigned int)ncpu : LOAD_MAX_THREADS;
+		if (n > cd->ngroups)
+			n = cd->ngroups;
+	}
+	if (n > 1 && !cd->helpers) {
+		cd->helpers = calloc(n - 1, sizeof(*cd->helpers));
+		if (cd->helpers)
+			cd->nr_helpers = n - 1;
+	}
+	if (n - 1 > cd->nr_helpers)
+		n = cd->nr_helpers + 1;
+	for (unsigned int i = 0; i < n; i++) {
+		jobs[i] = (struct load_job){ cd, i ? &cd->helpers[i - 1] : &cd->w, mask, out,
+					     &next, &stop, 0, 0 };
+		jobs[i].wk->defer = n > 1;
+		jobs[i].wk->err = 0;
+	}
+	for (unsigned int i = 1; i < n; i++) {
+		if (!jobs[i].wk->dctx && !(jobs[i].wk->dctx = ZSTD_createDCtx()))
+			break;
+		if (pthread_create(&tid[i], NULL, load_worker, &jobs[i]))
+			break;
+		started++;
+	}
+	load_worker(&jobs[0]);
+	for (unsigned int i = 1; i < started; i++)
+		pthread_join(tid[i], NULL);
+	/* report the failure earliest in the file */
+	for (unsigned int i = 0; i < started; i++)
+		if (jobs[i].err && (best < 0 || jobs[i].group < jobs[best].group))
+			best = (int)i;
+	cd->w.defer = false;
+	if (best < 0)
+		return 0;
+	if (n > 1)
+		pw_err("%s", jobs[best].wk->msg);
+	return jobs[best].err;
+}
+
 int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out)
 {
 	int err = 0;
@@ -1080,7 +1242,7 @@ int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out
 			continue;
 		if (cd->nrows > SIZE_MAX / (size_t)width ||
 		    !(*arr = column_alloc((size_t)cd->nrows * (size_t)width))) {
-			err = cd_fail(cd, PW_ENOMEM, 0, "%s: cannot load %" PRIu64 " rows of %s",
+			err = cd_fail(cd, NULL, PW_ENOMEM, 0, "%s: cannot load %" PRIu64 " rows of %s",
 				      pw_strerror(PW_ENOMEM), cd->nrows, pw_column_name(c));
 			goto err;
 		}
@@ -1088,15 +1250,13 @@ int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out
 	if ((mask & (PW_COLMASK(PW_COL_TASK) | PW_COLMASK(PW_COL_NEXT_TASK) |
 		     PW_COLMASK(PW_COL_PREV_STATE) | PW_COLMASK(PW_COL_EXIT_REASON))) &&
 	    copy_strings(cd, out)) {
-		err = cd_fail(cd, PW_ENOMEM, 0, "%s: cannot copy the string table",
+		err = cd_fail(cd, NULL, PW_ENOMEM, 0, "%s: cannot copy the string table",
 			      pw_strerror(PW_ENOMEM));
 		goto err;
 	}
-	for (uint32_t g = 0; g < cd->ngroups; g++) {
-		err = decode_group(cd, g, mask, out);
-		if (err)
-			goto err;
-	}
+	err = load_groups(cd, mask, out);
+	if (err)
+		goto err;
 	return 0;
 err:
 	pw_columns_release(out);

@@ -563,6 +563,42 @@ static void test_load_selected(void **state)
 	free(rows);
 }
 
+/* Large enough to be decoded by several threads: same values, one error. */
+static void test_load_threads(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 200000;
+	struct pw_row *rows = calloc(n, sizeof(*rows));
+	struct pw_columns c;
+	struct pw_cdict *cd;
+	uint64_t off;
+	uint32_t size;
+	char want[64];
+
+	assert_non_null(rows);
+	make_rows(rows, n);
+	write_file(f->path, rows, n, 4096, NULL);	/* 49 groups */
+	assert_file_rows(f->path, rows, n);
+	chunk_of(f->path, 30, PW_COL_TGID, &off, &size);
+	poke(f->path, off + size / 2, 0x55);
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	for (int rep = 0; rep < 3; rep++) {	/* helpers are reused */
+		assert_int_equal(pw_cdict_load(cd, PW_COLMASK_ALL & ~PW_COLMASK(PW_COL_TGID), &c), 0);
+		assert_loaded(&c, rows, n, PW_COLMASK_ALL & ~PW_COLMASK(PW_COL_TGID));
+		pw_columns_release(&c);
+		log_reset();
+		assert_int_equal(pw_cdict_load(cd, PW_COLMASK(PW_COL_TGID), &c), PW_ECOMPRESS);
+		assert_int_equal(nr_errors, 1);
+		snprintf(want, sizeof(want), "offset %" PRIu64 ": ", off);
+		assert_non_null(strstr(logbuf, want));
+		assert_non_null(strstr(logbuf, "tgid chunk of row group 30"));
+		assert_null(c.tgid);
+	}
+	pw_cdict_close(cd);
+	free(rows);
+}
+
 static void test_meta_roundtrip(void **state)
 {
 	struct fx *f = *state;
@@ -1013,6 +1049,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reused_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_and_one_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_selected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_everywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_bytes, setup, teardown),
