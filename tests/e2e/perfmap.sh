@@ -181,6 +181,13 @@ pm_check_index vm-perfmap
 perfmap -t '*vcpu0' --map "$PM_DATA/vm-map.csv" --heatmaps -c 1000 -o seed2 vm.cdict >/dev/null 2>&1
 perfmap -t '*' -c 0.01 -f 0.005 -o seed3 vm.cdict >/dev/null
 pm_check_images seed2
+# --open runs xdg-open on the report; --headless (the default) does not.
+mkdir bin && printf '#!/bin/sh\necho "$@" >"%s/opened"\n' "$T" >bin/xdg-open && chmod +x bin/xdg-open
+PATH=$T/bin:$PATH perfmap -t 'CPU*' --headless -o open1 vm.cdict >/dev/null
+[ ! -e opened ] || die "--headless opened the report"
+PATH=$T/bin:$PATH perfmap -t 'CPU*' --open -o open2 vm.cdict >/dev/null
+expect_eq "--open" "open2/index.html" "$(cat opened)"
+
 # --help and the man page name the same options.
 perfmap --help | grep -o -- '--[a-z-]*' | sort -u >help.opts
 sed 's/\\-/-/g' "$PW_TOP/docs/perfmap.1" | grep -o -- '--[a-z-]*' | sort -u >man.opts

@@ -35,7 +35,7 @@ struct fx {
 	const char *strs[64];
 };
 
-static uint32_t fx_str(struct fx *f, const char *s)
+static inline uint32_t fx_str(struct fx *f, const char *s)
 {
 	if (!s || !*s)
 		return 0;
@@ -46,7 +46,7 @@ static uint32_t fx_str(struct fx *f, const char *s)
 	return f->c.nr_strings++;
 }
 
-static void fx_build(struct fx *f, const struct fx_row *rows, size_t n)
+static inline void fx_build(struct fx *f, const struct fx_row *rows, size_t n)
 {
 	struct pw_columns *c = &f->c;
 
@@ -83,7 +83,7 @@ static void fx_build(struct fx *f, const struct fx_row *rows, size_t n)
 	}
 }
 
-static void fx_release(struct fx *f)
+static inline void fx_release(struct fx *f)
 {
 	struct pw_columns *c = &f->c;
 

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+/* test-plot-load.c - runs opened from cdict files the library writes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "aggregate.h"
+#include "pw-log.h"
+#include "run.h"
+#include "test-plot-fixture.h"
+
+static char dir[] = "/tmp/test-plot-load-XXXXXX";
+static char path[256];
+
+/* Write fx_basic as a cdict, two rows per chunk to cross chunk boundaries. */
+static int setup(void **state)
+{
+	struct pw_cdict_writer_opts opts = { .rows_per_chunk = 2 };
+	struct pw_cdict_writer *w;
+	struct pw_meta meta;
+	int err;
+
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/basic.cdict", dir);
+	w = pw_cdict_writer_open(path, &opts, &err);
+	if (!w)
+		return -1;
+	pw_meta_init(&meta);
+	meta.nr_cpus = 4;
+	meta.first_ns = 1000;
+	meta.last_ns = 10000;
+	for (size_t i = 0; i < sizeof(fx_basic) / sizeof(fx_basic[0]); i++) {
+		const struct fx_row *f = &fx_basic[i];
+		struct pw_row r = {
+			.time_ns = f->t, .cpu = f->cpu, .event = f->ev, .pid = f->pid,
+			.tgid = f->pid, .task = f->task, .duration_ns = f->dur,
+			.next_pid = f->next_pid == N32 ? PW_NONE : f->next_pid,
+			.next_task = f->next_task, .prev_state = f->state,
+			.next_wait_ns = f->wait, .exit_reason = f->reason, .target_cpu = PW_NONE,
+		};
+
+		meta.stored[f->ev]++;
+		if (pw_cdict_writer_add(w, &r)) {
+			pw_cdict_writer_abort(w);
+			return -1;
+		}
+	}
+	return pw_cdict_writer_close(w, &meta) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static void test_open(void **state)
+{
+	struct pm_run *run, *runs[1];
+	struct pm_select *s;
+	struct pm_agg *agg;
+	uint32_t a;
+	int err;
+
+	run = pm_run_open(path, NULL, &err);
+	assert_non_null(run);
+	assert_int_equal(err, 0);
+	assert_int_equal(run->cols->nrows, 12);
+	assert_int_equal(run->nr_threads, 4);
+	assert_int_equal(run->nr_cpus, 4);	/* from the metadata */
+	assert_int_equal(run->meta.stored[PW_EV_KVM_EXIT], 3);
+	assert_int_equal(run->t0, 1000);
+	assert_int_equal(run->t_last, 10000);
+	runs[0] = run;
+	assert_int_equal(pm_runs_name(runs, 1), 0);
+	assert_string_equal(run->name, "basic");
+	assert_int_equal(pm_runs_window(runs, 1, 0, -1), 0);
+	s = pm_select_parse("*", &err);
+	assert_int_equal(pm_run_select(run, s), 4);
+	pm_select_free(s);
+	/* The same sums as from the columns built in memory. */
+	assert_int_equal(pm_agg_build(run, 0, &agg), 0);
+	a = pm_agg_find_task(agg, "A");
+	assert_int_not_equal(a, PM_NO_TASK);
+	assert_int_equal(agg->task[a].run_ns, 7000);
+	assert_int_equal(agg->task[a].sw_voluntary, 1);
+	assert_int_equal(agg->task[a].sw_preempted, 1);
+	assert_int_equal(agg->task[a].exits, 3);
+	assert_int_equal(agg->nr_reasons, 2);
+	assert_string_equal(agg->reasons[1], "HLT");
+	pm_agg_free(agg);
+	pm_run_free(run);
+}
+
+static void test_bad_files(void **state)
+{
+	char junk[300];
+	FILE *f;
+	int err = 0;
+
+	assert_null(pm_run_open("/nonexistent/x.cdict", NULL, &err));
+	assert_true(err < 0);
+	snprintf(junk, sizeof(junk), "%s/junk.cdict", dir);
+	f = fopen(junk, "w");
+	assert_non_null(f);
+	fputs("not a cdict at all, but long enough to hold a trailer of some size\n", f);
+	fclose(f);
+	err = 0;
+	assert_null(pm_run_open(junk, NULL, &err));
+	assert_true(err < 0);
+	unlink(junk);
+	pm_run_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_bad_files),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
