@@ -49,7 +49,7 @@ B := build/san
 endif
 
 # The core library: every processor/*.c that is not a program's main.
-PROGS_SRC := processor/perfwhiz-proc.c
+PROGS_SRC := processor/perfwhiz-proc.c processor/perfcap.c
 LIB_SRC   := $(filter-out $(PROGS_SRC),$(wildcard processor/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
 LIB       := $(B)/libperfwhiz.a
@@ -57,7 +57,7 @@ LIB       := $(B)/libperfwhiz.a
 PLOT_SRC  := $(wildcard plot/*.c)
 PLOT_OBJ  := $(PLOT_SRC:%.c=$(B)/%.o)
 
-PROGS     := $(B)/perfwhiz-proc $(if $(PLOT_SRC),$(B)/perfmap)
+PROGS     := $(B)/perfwhiz-proc $(B)/perfcap $(if $(PLOT_SRC),$(B)/perfmap)
 TEST_SRC  := $(wildcard tests/unit/test-*.c)
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOLS_SRC := $(wildcard tests/tools/*.c)
@@ -85,6 +85,10 @@ $(LIB): $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/perfwhiz-proc: $(B)/processor/perfwhiz-proc.o $(LIB)
+	$(if $(Q),@echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/perfcap: $(B)/processor/perfcap.o $(LIB)
 	$(if $(Q),@echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
