@@ -362,13 +362,13 @@ static int chart_cpu_usage(struct pm_charts *cs, const char *prefix, const char 
 		      "\tset key outside top center horizontal\n");
 	gp_xtics_for(o.gp, ml, slot);
 	fprintf(o.gp, "\tset multiplot layout 2,1 title %s\n",
-		pm_gp_quote(title, q, sizeof(q)));
-	fprintf(o.gp, "\tset ylabel \"CPU usage (%% of one core)\"\n");
+		pm_gp_text(title, q, sizeof(q)));
+	fprintf(o.gp, "\tset ylabel L(\"CPU usage (%% of one core)\")\n");
 	fprintf(o.gp, "\tplot ");
 	for (unsigned int r = 0; r < nruns; r++)
 		fprintf(o.gp, "%s\"%s.dat\" using %u%s title %s lc rgb \"%s\"", r ? ", \\\n\t     " : "",
-			name, 2 + 4 * r, r ? "" : ":xtic(1)",
-			nruns > 1 ? pm_gp_quote(aggs[r]->run->name, q, sizeof(q)) : "\"\"",
+			name, 2 + 4 * r, r ? "" : ":xtic(L(strcol(1)))",
+			nruns > 1 ? pm_gp_text(aggs[r]->run->name, q, sizeof(q)) : "\"\"",
 			run_colors[r % NR_RUN_COLORS]);
 	fprintf(o.gp, "\n\tset ylabel \"context switches\"\n");
 	gp_count_tics(o.gp, "y", max_sw);
@@ -376,9 +376,9 @@ static int chart_cpu_usage(struct pm_charts *cs, const char *prefix, const char 
 	for (unsigned int r = 0; r < nruns; r++) {
 		const char *rn = nruns > 1 ? aggs[r]->run->name : NULL;
 
-		fprintf(o.gp, "%s\"%s.dat\" using %u%s title \"%s%svoluntary\" lc rgb \"%s\", \\\n"
-			      "\t     \"%s.dat\" using %u title \"%s%spreempted\" lc rgb \"%s\" fs pattern 4",
-			r ? ", \\\n\t     " : "", name, 4 + 4 * r, r ? "" : ":xtic(1)",
+		fprintf(o.gp, "%s\"%s.dat\" using %u%s title L(\"%s%svoluntary\") lc rgb \"%s\", \\\n"
+			      "\t     \"%s.dat\" using %u title L(\"%s%spreempted\") lc rgb \"%s\" fs pattern 4",
+			r ? ", \\\n\t     " : "", name, 4 + 4 * r, r ? "" : ":xtic(L(strcol(1)))",
 			rn ? rn : "", rn ? " " : "",
 			nruns > 1 ? run_colors[r % NR_RUN_COLORS] : COLOR_VOLUNTARY,
 			name, 5 + 4 * r, rn ? rn : "", rn ? " " : "",
@@ -520,7 +520,7 @@ static int chart_kvm_exits(struct pm_charts *cs, const char *prefix, const char 
 	for (uint32_t k = 0; k < nr; k++)
 		fprintf(o.gp, "%s%s", k ? " " : "", pm_reason_color(reasons[k]));
 	fprintf(o.gp, "\"\n");
-	fprintf(o.gp, "\tset title %s\n", pm_gp_quote(title, q, sizeof(q)));
+	fprintf(o.gp, "\tset title %s\n", pm_gp_text(title, q, sizeof(q)));
 	fprintf(o.gp, "\tset style data histograms\n"
 		      "\tset style histogram rowstacked\n"
 		      "\tset style fill solid 0.9 border rgb \"#333333\"\n"
@@ -530,7 +530,7 @@ static int chart_kvm_exits(struct pm_charts *cs, const char *prefix, const char 
 		      "\tset key outside right top vertical reverse Left\n");
 	gp_xtics_for(o.gp, ml, slot);
 	gp_count_tics(o.gp, "y", max_total);
-	fprintf(o.gp, "\tplot for [i=2:%u] \"%s.dat\" using i:xtic(1) title columnheader(i) "
+	fprintf(o.gp, "\tplot for [i=2:%u] \"%s.dat\" using i:xtic(L(strcol(1))) title L(columnhead(i)) "
 		      "lc rgb word(colors, i - 1)\n", nr + 1, name);
 	pm_gp_end(o.gp);
 	err = out_close(&o);
@@ -649,7 +649,7 @@ static int chart_coremap(struct pm_charts *cs, const char *prefix, const char *s
 	ml = max_len(names, nt);
 	if (ml < 9)
 		ml = 9;
-	cw = clampu(1500.0 / (nc + 1), 12, 48);
+	cw = clampu(1500.0 / (nc + 1), 12, 64);
 	ch = clampu(1000.0 / (nt + 1), 12, 28);
 	labels = cw >= digits(max_sw) * 6 + 6 && ch >= 14;
 	tick_font = ch < 16 || cw < 18 ? 8 : 10;
@@ -661,10 +661,10 @@ static int chart_coremap(struct pm_charts *cs, const char *prefix, const char *s
 	if (height < 320)
 		height = 320;
 	pm_gp_begin(o.gp, name, full_title, cs->formats, width, height);
-	fprintf(o.gp, "\tset title %s\n", pm_gp_quote(full_title, q, sizeof(q)));
+	fprintf(o.gp, "\tset title %s\n", pm_gp_text(full_title, q, sizeof(q)));
 	fprintf(o.gp, "\t%s\n", PM_GP_SEQ_PALETTE);
 	fprintf(o.gp, "\tset cbrange [0:100]\n"
-		      "\tset cblabel \"run time (%% of the window)\"\n"
+		      "\tset cblabel L(\"run time (%% of the window)\")\n"
 		      "\tset xlabel \"core\"\n"
 		      "\tset lmargin at screen %.4f\n"
 		      "\tset rmargin at screen %.4f\n"
@@ -678,8 +678,8 @@ static int chart_coremap(struct pm_charts *cs, const char *prefix, const char *s
 	fprintf(o.gp, "\"all\" %u)\n", nc);
 	fprintf(o.gp, "\tset ytics (");
 	for (uint32_t t = 0; t < nt; t++)
-		fprintf(o.gp, "%s %u, ", pm_gp_quote(names[t], q, sizeof(q)), nt - t);
-	fprintf(o.gp, "\"all tasks\" 0)\n");
+		fprintf(o.gp, "%s %u, ", pm_gp_tic(names[t], q, sizeof(q)), nt - t);
+	fprintf(o.gp, "T(\"all tasks\") 0)\n");
 	fprintf(o.gp, "\t# white lines set the \"all\" row and column apart\n"
 		      "\tset arrow from %u.5, graph 0 to %u.5, graph 1 nohead front lc rgb \"white\" lw 3\n"
 		      "\tset arrow from graph 0, first 0.5 to graph 1, first 0.5 nohead front lc rgb \"white\" lw 3\n",
@@ -724,7 +724,7 @@ static void gp_duration_axis(FILE *gp)
 		    "1000 * 10^(k/%d) ns\n", PM_DBINS_PER_DECADE, PM_DBINS_PER_DECADE);
 	fprintf(gp, "\tset yrange [-0.5:%d.5]\n\tset ytics (", PM_DBINS - 1);
 	for (int k = 0; k * PM_DBINS_PER_DECADE < PM_DBINS; k++)
-		fprintf(gp, "%s\"%s\" %.1f", k ? ", " : "", decades[k], k * PM_DBINS_PER_DECADE - 0.5);
+		fprintf(gp, "%sT(\"%s\") %.1f", k ? ", " : "", decades[k], k * PM_DBINS_PER_DECADE - 0.5);
 	fprintf(gp, ")\n\tset ylabel \"duration (log scale)\"\n");
 }
 
@@ -816,9 +816,9 @@ static int chart_heat(struct pm_charts *cs, const char *prefix, const char *sect
 		      "\tset xrange [0:%.6f]\n", wms);
 	gp_duration_axis(o.gp);
 	fprintf(o.gp, "\tset multiplot layout %u,%u title %s\n", np > 2 ? 2 : np, np > 2 ? 2 : 1,
-		pm_gp_quote(title, q, sizeof(q)));
+		pm_gp_text(title, q, sizeof(q)));
 	for (unsigned int k = 0; k < np; k++) {
-		fprintf(o.gp, "\tset title %s\n", pm_gp_quote(pm_heat_kind_title(present[k]), q, sizeof(q)));
+		fprintf(o.gp, "\tset title %s\n", pm_gp_text(pm_heat_kind_title(present[k]), q, sizeof(q)));
 		fprintf(o.gp, "\tplot \"%s.dat\" index %u using 1:2:($6 > 0 ? $6 : NaN) with image notitle\n",
 			name, k);
 	}
@@ -875,9 +875,9 @@ static int chart_tcoremap(struct pm_charts *cs, const char *prefix, const char *
 	}
 	step = nc <= 32 ? 1 : (nc + 31) / 32;
 	pm_gp_begin(o.gp, name, title, cs->formats, 1100, clampu(200 + nc * 14.0, 420, 1400));
-	fprintf(o.gp, "\tset title %s\n", pm_gp_quote(title, q, sizeof(q)));
+	fprintf(o.gp, "\tset title %s\n", pm_gp_text(title, q, sizeof(q)));
 	fprintf(o.gp, "\t%s\n", PM_GP_SEQ_PALETTE);
-	fprintf(o.gp, "\tset cbrange [0:100]\n\tset cblabel \"run time (%% of the time bin)\"\n"
+	fprintf(o.gp, "\tset cbrange [0:100]\n\tset cblabel L(\"run time (%% of the time bin)\")\n"
 		      "\tset xlabel \"time (ms after the window start)\"\n\tset ylabel \"core\"\n"
 		      "\tset xrange [0:%.6f]\n\tset yrange [-0.5:%u.5]\n\tset ytics 0, %u\n",
 		wms, nc - 1, step);

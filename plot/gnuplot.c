@@ -77,6 +77,32 @@ char *pm_gp_quote(const char *s, char *buf, size_t size)
 	return buf;
 }
 
+static char *wrap(const char *fn, const char *s, char *buf, size_t size)
+{
+	size_t n = strlen(fn);
+
+	if (size < n + 4) {
+		if (size)
+			buf[0] = 0;
+		return buf;
+	}
+	memcpy(buf, fn, n);
+	buf[n] = '(';
+	pm_gp_quote(s, buf + n + 1, size - n - 2);
+	strcat(buf, ")");
+	return buf;
+}
+
+char *pm_gp_text(const char *s, char *buf, size_t size)
+{
+	return wrap("L", s, buf, size);
+}
+
+char *pm_gp_tic(const char *s, char *buf, size_t size)
+{
+	return wrap("T", s, buf, size);
+}
+
 const char *const pm_colors[PM_NR_COLORS] = {
 	"#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77",
 	"#CC6677", "#882255", "#AA4499", "#E69F00", "#56B4E9", "#009E73",
@@ -123,6 +149,14 @@ void pm_gp_begin(FILE *f, const char *name, const char *title, unsigned int form
 	fprintf(f, "width = %u\t# pixels; pdf, eps and tex use the same size at 96 dpi\n", width);
 	fprintf(f, "height = %u\n", height);
 	fprintf(f, "font = \"Sans,10\"\n\n");
+	fprintf(f, "# L(s): text as the format needs it (LaTeX-escaped for tex); T(s): the same\n"
+		   "# for explicit tic labels, which gnuplot reads as formats ('%%' doubled).\n");
+	fprintf(f, "esc(s, c, r) = strstrt(s, c) ? s[1:strstrt(s, c) - 1] . r . esc(s[strstrt(s, c) + 1:], c, r) : s\n");
+	fprintf(f, "L(s) = fmt ne \"tex\" ? s : esc(esc(esc(esc(esc(esc(esc(s, \"{\", \"\\\\{\"), "
+		   "\"}\", \"\\\\}\"), \"_\", \"\\\\_\"), \"%%\", \"\\\\%%\"), \"#\", \"\\\\#\"), "
+		   "\"&\", \"\\\\&\"), \"$\", \"\\\\$\")\n");
+	fprintf(f, "T(s) = esc(L(s), \"%%\", \"%%%%\")\n");
+	fprintf(f, "fmt = \"\"\n\n");
 	fprintf(f, "do for [fmt in formats] {\n");
 	fprintf(f, "\tif (fmt eq \"png\") { set terminal pngcairo noenhanced size width, height font font }\n");
 	fprintf(f, "\tif (fmt eq \"svg\") { set terminal svg noenhanced size width, height font font background \"white\" }\n");

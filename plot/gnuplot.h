@@ -68,6 +68,23 @@ void pm_gp_end(FILE *f);
  */
 char *pm_gp_quote(const char *s, char *buf, size_t size);
 
+/**
+ * pm_gp_text - @s as gnuplot text for titles and labels: L("...") in the
+ * script, which LaTeX-escapes it for the tex format (see pm_gp_begin())
+ * @buf: receives it, truncated to @size
+ *
+ * Returns @buf.
+ */
+char *pm_gp_text(const char *s, char *buf, size_t size);
+
+/**
+ * pm_gp_tic - @s as an explicit tic label: T("..."), which also doubles
+ * '%' (gnuplot reads tic labels as formats)
+ *
+ * Returns @buf.
+ */
+char *pm_gp_tic(const char *s, char *buf, size_t size);
+
 /* Colour-blind-safe qualitative palette (Paul Tol's "muted", then
  * Okabe-Ito), and a perceptually uniform sequential one (viridis). */
 #define PM_NR_COLORS 17

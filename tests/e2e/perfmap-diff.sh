@@ -53,6 +53,10 @@ for f in cpu-usage kvm-exits coremap-h5x113; do
 	for e in png svg pdf eps; do [ -s "diff/$f.$e" ] || die "diff/$f.$e missing"; done
 	[ -s "diff/$f-tex.tex" ] && [ -s "diff/$f-tex.pdf" ] || die "diff/$f-tex.tex missing"
 done
+# LaTeX text: special characters escaped, the SVG's unchanged.
+grep -q 'EXTERNAL\\_INTERRUPT' diff/kvm-exits-tex.tex || die "'_' not escaped for LaTeX"
+grep -q 'CPU usage (\\% of one core)' diff/cpu-usage-tex.tex || die "'%' not escaped for LaTeX"
+grep -q '>EXTERNAL_INTERRUPT<' diff/kvm-exits.svg || die "SVG text changed"
 
 # A 30 us cap: longer than run 2 (20.001 us): its counts are scaled by 30/20.001
 # (and run 1's, 29.901 us long, by 30/29.901, which changes none of them).

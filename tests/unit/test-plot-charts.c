@@ -81,6 +81,8 @@ static void test_formats(void **state)
 	pm_format_file("coremap", PM_FMT_TEX, buf, sizeof(buf));
 	assert_string_equal(buf, "coremap-tex.tex");
 	assert_string_equal(pm_gp_quote("a\"b\\c", buf, sizeof(buf)), "\"a\\\"b\\\\c\"");
+	assert_string_equal(pm_gp_text("5%", buf, sizeof(buf)), "L(\"5%\")");
+	assert_string_equal(pm_gp_tic("x\"", buf, sizeof(buf)), "T(\"x\\\"\")");
 	/* Fixed colours per reason, the same on every call. */
 	assert_string_equal(pm_reason_color("HLT"), pm_colors[1]);
 	assert_string_equal(pm_reason_color("SOME_NEW_REASON"), pm_reason_color("SOME_NEW_REASON"));
