@@ -8,8 +8,9 @@
  * Definitions, chosen to agree with perf's own tools on the same capture:
  *
  * - run time: the sum of the sched_switch rows' duration_ns of the task
- *   (switch-in to switch-out on one CPU); a run whose switch-in precedes
- *   the capture counts 0, as in `perf sched timehist`.
+ *   (switch-in to switch-out on one CPU). As `perf sched timehist` counts
+ *   it, a run whose switch-in was not seen lasts from the previous switch
+ *   on that CPU (events were missing), or 0 on a CPU's first switch.
  * - runs ("sched-in" in `perf sched timehist -s`): switch-outs of the task.
  * - preempted: switch-outs in state R (R+).
  * - migrations: sched_migrate_task rows of the task.

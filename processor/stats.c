@@ -42,6 +42,8 @@ struct pw_stats {
 	size_t nr_vcpus, cap_vcpus;
 	struct pw_u64map vcpu_idx;
 	struct exits all;
+	uint64_t *cpu_last;		/* last sched_switch time per CPU, 0: none */
+	size_t nr_cpus;
 	/* results handed out (sorted copies) */
 	struct pw_stats_task *out_tasks;
 	struct pw_stats_exit *out_exits;
@@ -73,6 +75,7 @@ void pw_stats_free(struct pw_stats *st)
 	free(st->vcpus);
 	free(st->tasks);
 	free(st->all.e);
+	free(st->cpu_last);
 	pw_u64map_release(&st->task_idx);
 	pw_u64map_release(&st->vcpu_idx);
 	pw_intern_free(st->strings);
@@ -205,20 +208,49 @@ static int add_kvm(struct pw_stats *st, const struct pw_row *row)
 	return exit_add(&v->ex, reason, (uint64_t)row->duration_ns);
 }
 
+/*
+ * The run that a switch-out ends: its duration when the switch-in was seen;
+ * otherwise (events missing) the time since the previous switch on that
+ * CPU, as perf sched timehist counts it; 0 for a CPU's first switch.
+ */
+static int run_of(struct pw_stats *st, const struct pw_row *row, uint64_t *run)
+{
+	uint64_t *last = NULL;
+
+	*run = 0;
+	if (row->cpu >= 0 && row->cpu < 65536) {
+		size_t cpu = (size_t)row->cpu;
+
+		if (cpu >= st->nr_cpus &&
+		    grow((void **)&st->cpu_last, &st->nr_cpus, cpu + 1, sizeof(*st->cpu_last)))
+			return PW_ENOMEM;
+		last = &st->cpu_last[cpu];
+	}
+	if (row->duration_ns != PW_NONE && row->duration_ns > 0)
+		*run = (uint64_t)row->duration_ns;
+	else if (row->duration_ns == PW_NONE && last && *last && row->time_ns > *last)
+		*run = row->time_ns - *last;
+	if (last)
+		*last = row->time_ns;
+	return 0;
+}
+
 int pw_stats_add(struct pw_stats *st, const struct pw_row *row)
 {
 	struct task *t;
+	uint64_t run;
 
 	switch (row->event) {
 	case PW_EV_SCHED_SWITCH:
+		if (run_of(st, row, &run))
+			return PW_ENOMEM;
 		if (row->pid != PW_NONE) {
 			if (!(t = task_get(st, row->pid, row->task)))
 				return PW_ENOMEM;
 			t->t.runs++;
 			if (row->tgid != PW_NONE)
 				t->t.tgid = row->tgid;
-			if (row->duration_ns != PW_NONE && row->duration_ns > 0)
-				t->t.run_ns += (uint64_t)row->duration_ns;
+			t->t.run_ns += run;
 			if (row->prev_state && row->prev_state[0] == 'R')
 				t->t.preempted++;
 		}

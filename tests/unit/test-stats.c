@@ -98,6 +98,11 @@ static void test_sched(void **state)
 	assert_int_equal(t[1].delay_max_ns, 1200);
 	assert_int_equal(t[1].delay_max_time_ns, 4000);
 
+	/* a switch-out whose switch-in was not seen (events missing): from the
+	 * previous switch on that CPU, as perf sched timehist counts it */
+	sw(st, 5000, 3, "c", PW_NONE, "S", 1, "a-renamed", PW_NONE);
+	assert_int_equal(pw_stats_task_find(st, 3)->run_ns, 900);
+	assert_int_equal(pw_stats_task_find(st, 3)->runs, 1);
 	a = pw_stats_task_find(st, 1);
 	assert_non_null(a);
 	assert_int_equal(a->run_ns, 2500);
