@@ -297,7 +297,6 @@ static int do_capture(const struct opts *o, const char *cdict, const char *stats
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART }, old[3];
 	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	char *names[PW_CAPTURE_NR_EVENTS] = { 0 }, *tmpdata = NULL;
-	bool sleepstat = false;
 	struct pw_meta meta;
 	int n, err = 0, status = 0, ret = EXIT_ERROR, e;
 
@@ -329,8 +328,6 @@ static int do_capture(const struct opts *o, const char *cdict, const char *stats
 			goto out;
 		events[po.nr_events] = names[po.nr_events];
 		po.nr_events++;
-		if (!strncmp(ev->name, "sched_stat_", 11))
-			sleepstat = true;
 	}
 	if (!po.nr_events) {
 		pw_err("none of the scheduler or KVM tracepoints exist here: nothing to capture");
@@ -351,7 +348,7 @@ static int do_capture(const struct opts *o, const char *cdict, const char *stats
 		close(e);
 		po.output = tmpdata;
 	}
-	if (sleepstat && pw_schedstats_enable(&ss, o->proc_root))
+	if (pw_schedstats_enable(&ss, o->proc_root))
 		goto out;
 	if (ss.changed)
 		pw_info("kernel.sched_schedstats turned on for the capture (restored after)");
@@ -383,7 +380,7 @@ static int do_capture(const struct opts *o, const char *cdict, const char *stats
 		free(tmpdata);
 		tmpdata = NULL;
 	}
-	if (status && status != 128 + SIGINT)
+	if (status && !interrupted)
 		pw_warn("%s exited with status %d", o->perf, status);
 restore:
 	if ((e = pw_schedstats_restore(&ss)))
