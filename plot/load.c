@@ -5,10 +5,8 @@
 #include "pw-log.h"
 #include "run.h"
 
-/* Everything but target_cpu. */
-#define PM_LOAD_MASK (PW_COLMASK_ALL & ~PW_COLMASK(PW_COL_TARGET_CPU))
-
-struct pm_run *pm_run_open(const char *path, const struct pm_name_opts *no, int *err)
+struct pm_run *pm_run_open(const char *path, const struct pm_name_opts *no, unsigned int mask,
+			    int *err)
 {
 	struct pm_run *run = calloc(1, sizeof(*run));
 	struct pw_columns cols = { 0 };
@@ -20,7 +18,7 @@ struct pm_run *pm_run_open(const char *path, const struct pm_name_opts *no, int 
 	cd = pw_cdict_open(path, &e);
 	if (!cd)
 		goto fail;
-	e = pw_cdict_load(cd, PM_LOAD_MASK, &cols);
+	e = pw_cdict_load(cd, mask | PM_COLS_BASE, &cols);
 	if (e) {
 		pw_err("%s: cannot load its columns: %s", path, pw_strerror(e));
 		pw_cdict_close(cd);

@@ -401,7 +401,7 @@ int main(int argc, char **argv)
 	struct pm_run **runs;
 	struct pm_select *sel = NULL;
 	struct pm_charts cs = { 0 };
-	unsigned int n, nsel = 0;
+	unsigned int n, nsel = 0, mask = PM_COLS_BASE;
 	char *outdir = NULL;
 	int err, ret = 1;
 
@@ -416,11 +416,15 @@ int main(int argc, char **argv)
 		if (!map)
 			goto out;
 	}
+	if (o.heatmaps)
+		mask |= PM_COLS_HEATMAPS;
+	if (o.group_by == PM_GROUP_PROCESS)
+		mask |= PM_COLS_PROCESS;
 	no.merge_sys_tasks = o.merge;
 	no.append_tid = o.append_tid;
 	no.map = map;
 	for (unsigned int r = 0; r < n; r++) {
-		runs[r] = pm_run_open(argv[optind + r], &no, &err);
+		runs[r] = pm_run_open(argv[optind + r], &no, mask, &err);
 		if (!runs[r])
 			goto out;
 	}

@@ -83,13 +83,26 @@ struct pm_run {
 int pm_run_index(struct pm_run *run, const char *path, const struct pw_columns *cols,
 		 const struct pw_meta *meta, const struct pm_name_opts *no);
 
+/* Columns every run loads; the others only when a chart needs them. */
+#define PM_COLS_BASE                                                        \
+	(PW_COLMASK(PW_COL_TIME_NS) | PW_COLMASK(PW_COL_CPU) |              \
+	 PW_COLMASK(PW_COL_EVENT) | PW_COLMASK(PW_COL_PID) |                \
+	 PW_COLMASK(PW_COL_TASK) | PW_COLMASK(PW_COL_DURATION_NS) |         \
+	 PW_COLMASK(PW_COL_NEXT_PID) | PW_COLMASK(PW_COL_NEXT_TASK) |       \
+	 PW_COLMASK(PW_COL_PREV_STATE) | PW_COLMASK(PW_COL_EXIT_REASON))
+#define PM_COLS_HEATMAPS PW_COLMASK(PW_COL_NEXT_WAIT_NS)	/* wakeup waits */
+#define PM_COLS_PROCESS PW_COLMASK(PW_COL_TGID)		/* --group-by process */
+
 /**
  * pm_run_open - open the cdict @path, load the columns perfmap uses, index it
+ * @mask: PM_COLS_BASE, with PM_COLS_HEATMAPS and PM_COLS_PROCESS when
+ *	needed (memory grows with every column: 4 or 8 bytes per row)
  *
  * Returns a run to free with pm_run_free(), or NULL with *@err set to a
  * negative PW_E* code (message naming the file logged).
  */
-struct pm_run *pm_run_open(const char *path, const struct pm_name_opts *no, int *err);
+struct pm_run *pm_run_open(const char *path, const struct pm_name_opts *no, unsigned int mask,
+			    int *err);
 
 /**
  * pm_run_release - free what pm_run_index() built, not @run itself nor the

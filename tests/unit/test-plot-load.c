@@ -67,7 +67,7 @@ static void test_open(void **state)
 	uint32_t a;
 	int err;
 
-	run = pm_run_open(path, NULL, &err);
+	run = pm_run_open(path, NULL, PM_COLS_BASE | PM_COLS_PROCESS, &err);
 	assert_non_null(run);
 	assert_int_equal(err, 0);
 	assert_int_equal(run->cols->nrows, 12);
@@ -76,6 +76,8 @@ static void test_open(void **state)
 	assert_int_equal(run->meta.stored[PW_EV_KVM_EXIT], 3);
 	assert_int_equal(run->t0, 1000);
 	assert_int_equal(run->t_last, 10000);
+	assert_non_null(run->cols->tgid);
+	assert_null(run->cols->next_wait_ns);	/* not asked for */
 	runs[0] = run;
 	assert_int_equal(pm_runs_name(runs, 1), 0);
 	assert_string_equal(run->name, "basic");
@@ -103,7 +105,7 @@ static void test_bad_files(void **state)
 	FILE *f;
 	int err = 0;
 
-	assert_null(pm_run_open("/nonexistent/x.cdict", NULL, &err));
+	assert_null(pm_run_open("/nonexistent/x.cdict", NULL, PM_COLS_BASE, &err));
 	assert_true(err < 0);
 	snprintf(junk, sizeof(junk), "%s/junk.cdict", dir);
 	f = fopen(junk, "w");
@@ -111,7 +113,7 @@ static void test_bad_files(void **state)
 	fputs("not a cdict at all, but long enough to hold a trailer of some size\n", f);
 	fclose(f);
 	err = 0;
-	assert_null(pm_run_open(junk, NULL, &err));
+	assert_null(pm_run_open(junk, NULL, PM_COLS_BASE, &err));
 	assert_true(err < 0);
 	unlink(junk);
 	pm_run_free(NULL);
