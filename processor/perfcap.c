@@ -255,7 +255,7 @@ static int convert(const struct opts *o, const char *input, int fd, const char *
 		pw_info("%s: qemu threads named from /proc (%llu names set)", cdict,
 			(unsigned long long)tap.vm_renamed);
 	}
-	if (stats && (err = pw_stats_write(tap.stats, meta, input, stats)))
+	if (stats && (err = pw_stats_write(tap.stats, meta, cdict ? cdict : input, stats)))
 		ret = err;
 out:
 	pw_stats_free(tap.stats);

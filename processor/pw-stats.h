@@ -164,4 +164,13 @@ int pw_stats_print(struct pw_stats *st, const struct pw_meta *meta, const char *
 int pw_stats_write(struct pw_stats *st, const struct pw_meta *meta, const char *title,
 		   const char *path);
 
+/**
+ * pw_stats_print_cdict - compute and print the statistics of a cdict file
+ * @path: the cdict
+ * @f: where to print (perfmap --stats passes stdout)
+ *
+ * Returns 0, or a negative PW_E* code (message naming the file logged).
+ */
+int pw_stats_print_cdict(const char *path, FILE *f);
+
 #endif

@@ -623,3 +623,17 @@ out:
 	free(buf);
 	return err;
 }
+
+int pw_stats_print_cdict(const char *path, FILE *f)
+{
+	struct pw_stats *st;
+	struct pw_meta meta;
+	int err;
+
+	st = pw_stats_from_cdict(path, &meta, &err);
+	if (st)
+		err = pw_stats_print(st, &meta, path, f);
+	pw_stats_free(st);
+	pw_meta_release(&meta);
+	return err;
+}
