@@ -22,11 +22,13 @@
 #include "gnuplot.h"
 #include "pw-log.h"
 #include "pw-namemap.h"
+#include "pw-stats.h"
 #include "report.h"
 #include "run.h"
 
 static const char usage[] =
 "Usage: perfmap [OPTIONS] RUN.cdict [RUN2.cdict ...]\n"
+"       perfmap --stats RUN.cdict   (scheduler and KVM statistics, as perfcap's RUN.stats)\n"
 "Charts of scheduler and KVM activity from cdict captures (gnuplot scripts,\n"
 "their data, images and an offline index.html). Several captures give diff\n"
 "charts, one series per run.\n"
@@ -406,6 +408,8 @@ int main(int argc, char **argv)
 	int err, ret = 1;
 
 	pw_log_set(log_stderr);
+	if (argc == 3 && !strcmp(argv[1], "--stats"))	/* pw-stats.h, perfcap(1) */
+		return pw_stats_print_cdict(argv[2], stdout) ? 1 : 0;
 	parse_args(argc, argv, &o);
 	n = (unsigned int)(argc - optind);
 	runs = calloc(n, sizeof(*runs));
