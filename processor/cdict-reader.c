@@ -373,8 +373,8 @@ static int parse_meta(struct pw_cdict *cd, uint64_t off, uint32_t raw)
 		for (k = 0; k < MK__MAX; k++)
 			if (strlen(meta_keys[k].name) == klen && !memcmp(meta_keys[k].name, key, klen))
 				break;
-		if (k == MK__MAX)
-			continue;	/* a key of a later version */
+		if (k == MK__MAX || type < PW_CD_MT_STRING || type > PW_CD_MT_STRLIST)
+			continue;	/* a key or type of a later version */
 		if (type != meta_keys[k].type)
 			return cd_fail(cd, NULL, PW_EFORMAT, off,
 				       "metadata key \"%s\" has type %u, expected %u (byte %td of the metadata)",
