@@ -4,9 +4,12 @@
 #   make test            install missing deps, build, run the tests
 #                        T='pattern' runs only matching tests
 #   make demo            install missing deps, build, convert a bundled capture
+#   make bench           speed and memory against perf script and cat
+#                        (scripts/bench.sh; results in docs/benchmarks.md)
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deps            install build dependencies (Debian packages, libperf)
 #   V=1                  show full command lines
+#   make fuzz            run each libFuzzer harness FUZZ_SECONDS (60) seconds
 #   SANITIZE=1           build with address + undefined behaviour sanitizers
 
 VERSION   := 0.1.0
@@ -62,8 +65,10 @@ TEST_SRC  := $(wildcard tests/unit/test-*.c)
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOLS_SRC := $(wildcard tests/tools/*.c)
 TOOLS     := $(TOOLS_SRC:tests/tools/%.c=$(B)/tests/%)
+# the fuzz harnesses, built normally to replay kept inputs (tests/data/bad)
+REPLAYS   := $(patsubst tests/fuzz/fuzz-%.c,$(B)/tests/replay-%,$(wildcard tests/fuzz/fuzz-*.c))
 
-.PHONY: all deps test check demo install clean distclean
+.PHONY: all deps test check demo bench install clean distclean
 all: $(PROGS)
 
 # `make test` and `make demo` first install what is missing (cheap when
@@ -118,18 +123,55 @@ $(B)/tests/%: tests/tools/%.c $(LIB) $(DEPS_STAMP)
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: $(PROGS) $(TESTS) $(TOOLS)
+$(B)/tests/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(LIB) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ tests/fuzz/replay.c $< $(LIB) \
+		$(ALL_LDFLAGS) $(LIBS) -lpthread
+
+check: $(PROGS) $(TESTS) $(TOOLS) $(REPLAYS)
 	$(Q)tests/run.sh $(abspath $(B)) '$(or $(T),*)'
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(abspath $(B))
 
+# Not part of `make test`: it takes minutes and makes GBs of input.
+bench: $(PROGS) $(TOOLS)
+	$(Q)scripts/bench.sh $(abspath $(B))
+
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/perfwhiz
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(wildcard docs/*.1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(wildcard data/*) $(DESTDIR)$(DATADIR)/perfwhiz/
+
+# Fuzzing (clang's libFuzzer): make fuzz [FUZZ_SECONDS=60] [FUZZERS=...]
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_B       := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS   = $(filter-out -fPIC,$(ALL_CFLAGS)) -O1 -g $(FUZZ_SAN) -Wno-missing-prototypes
+FUZZ_ALL     := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZERS      ?= $(FUZZ_ALL)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_B)/%.o)
+
+$(FUZZ_B)/%.o: %.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_B)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB_OBJ)
+	$(if $(Q),@echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS) -lpthread
+
+.SECONDARY: $(FUZZ_LIB_OBJ)
+.PHONY: fuzz fuzz-run
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run: $(FUZZERS:%=$(FUZZ_B)/%) $(PROGS) $(TOOLS)
+	$(Q)scripts/fuzz.sh $(abspath $(FUZZ_B)) $(FUZZ_SECONDS) $(FUZZERS)
 
 clean:
 	rm -rf build/*.a build/processor build/tests build/perfwhiz-* build/san

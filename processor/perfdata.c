@@ -86,7 +86,15 @@ struct pw_reader {
 	uint64_t *abuf;		/* an 8-aligned copy of a record that is not */
 	uint64_t bad_records;
 	bool done;		/* the records have been read */
+	bool no_system_formats;
 	bool warned_order_fallback;
+
+	/* pw_reader_load_threads(): samples are only counted, thread records
+	 * kept in time order for pw_reader_feed() */
+	bool threads_only;
+	uint64_t nr_samples;
+	struct pw_qev *thr;
+	size_t nr_thr, cap_thr, next_thr;
 };
 
 /* ---- small helpers ---- */
@@ -596,7 +604,7 @@ static int attr_tp(struct pw_reader *r, struct rattr *ra, struct pw_tp **out)
 		return 0;
 	}
 	if (!r->td.parsed) {
-		if (r->meta.partial) {
+		if (r->meta.partial && !r->no_system_formats) {
 			pw_warn("%s: no tracing data (the capture was cut short): decoding with "
 				"this machine's tracepoint formats", r->name);
 			err = pw_tracedata_from_system(&r->td, NULL);
@@ -744,7 +752,7 @@ static int do_thread(struct pw_reader *r, const union perf_event *ev, size_t siz
 		q.a_pid = (int32_t)ev->fork.ptid;
 	}
 	if (!trailer_time(r, (const uint8_t *)ev, size, fixed, &q.time))
-		return pw_derive_event(&q, &r->derive);	/* no time: apply now, as perf does */
+		return r->order.fn(&q, r->order.ctx);	/* no time: apply now, as perf does */
 	return pw_order_push(&r->order, &q);
 }
 
@@ -876,7 +884,13 @@ static int do_record(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 
 	switch (ev->header.type) {
 	case PERF_RECORD_SAMPLE:
-		return do_sample(r, rec, size, off);
+		if (!r->threads_only)
+			return do_sample(r, rec, size, off);
+		if (sample_attr(r, rec, size) < 0)
+			r->meta.unknown_ids++;
+		else
+			r->nr_samples++;
+		return 0;
 	case PERF_RECORD_COMM:
 	case PERF_RECORD_FORK:
 	case PERF_RECORD_EXIT:
@@ -974,6 +988,7 @@ static struct pw_reader *reader_new(int fd, const char *name, const struct pw_re
 	}
 	pw_order_init(&r->order, opts ? opts->reorder_max : 0, pw_derive_event, &r->derive);
 	r->in.stop = opts ? opts->stop : NULL;
+	r->no_system_formats = opts && opts->no_system_formats;
 	pw_derive_init(&r->derive, r->strs, &r->meta, NULL, NULL);
 	return r;
 }
@@ -1033,6 +1048,8 @@ struct pw_reader *pw_reader_open_fd(int fd, const char *name,
 	struct pw_reader *r = reader_new(fd, name, opts);
 	int err = r ? reader_start(r) : PW_ENOMEM;
 
+	if (err == PW_ETRUNCATED)
+		err = PW_EFORMAT;	/* nothing to salvage before the records */
 	if (err) {
 		pw_reader_close(r);
 		r = NULL;
@@ -1087,6 +1104,7 @@ void pw_reader_close(struct pw_reader *r)
 		ZSTD_freeDStream(r->zstd);
 	free(r->dbuf);
 	free(r->abuf);
+	free(r->thr);
 	free(r->name);
 	free(r);
 }
@@ -1249,6 +1267,47 @@ int pw_reader_use_system_formats(struct pw_reader *r)
 	return err;
 }
 
+/* The order queue's consumer while pw_reader_load_threads() reads. */
+static int keep_thread(const struct pw_qev *q, void *ctx)
+{
+	struct pw_reader *r = ctx;
+
+	if (r->nr_thr == r->cap_thr) {
+		size_t ncap = r->cap_thr ? r->cap_thr * 2 : 1024;
+		struct pw_qev *nt = realloc(r->thr, ncap * sizeof(*nt));
+
+		if (!nt)
+			return PW_ENOMEM;
+		r->thr = nt;
+		r->cap_thr = ncap;
+	}
+	r->thr[r->nr_thr++] = *q;
+	return 0;
+}
+
+int pw_reader_load_threads(struct pw_reader *r, uint64_t *nr_samples)
+{
+	int err = 0, ferr;
+
+	if (!r->done) {
+		r->threads_only = true;
+		r->order.fn = keep_thread;
+		r->order.ctx = r;
+		err = read_records(r, false);
+		ferr = pw_order_flush_all(&r->order);
+		if (!err)
+			err = ferr;
+		r->order.fn = pw_derive_event;
+		r->order.ctx = &r->derive;
+		r->threads_only = false;
+	}
+	if (nr_samples)
+		*nr_samples = r->nr_samples;
+	if (!err && r->meta.partial)
+		err = PW_ETRUNCATED;
+	return err;
+}
+
 int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *fs, pw_row_fn fn,
 		   void *ctx)
 {
@@ -1259,6 +1318,11 @@ int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *fs, pw_row_
 
 	r->derive.fn = fn;
 	r->derive.ctx = ctx;
+	/* Thread records up to this time, before the sample (on a tie too:
+	 * the file order of a tie is not known here). */
+	while (r->next_thr < r->nr_thr && r->thr[r->next_thr].time <= fs->time)
+		if ((err = pw_derive_event(&r->thr[r->next_thr++], &r->derive)))
+			return err;
 	if (!fs->raw || fs->raw_size < 8) {
 		return pw_meta_add_dropped(&r->meta, fs->event_name ? fs->event_name :
 					   "(not a tracepoint)", 1);

@@ -8,6 +8,7 @@
 #ifndef PW_READER_H
 #define PW_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,9 @@ struct pw_reader_opts {
 	size_t reorder_max;
 	/* When set (by a signal handler) reading stops with PW_ESTOPPED. */
 	volatile int *stop;
+	/* A capture cut short before its tracing data is normally decoded with
+	 * this machine's formats (and says so); this turns that off. */
+	bool no_system_formats;
 };
 
 /**
@@ -84,6 +88,25 @@ int pw_reader_load_formats(struct pw_reader *r);
  */
 int pw_reader_use_system_formats(struct pw_reader *r);
 
+/**
+ * pw_reader_load_threads - read every record but the samples, for pw_reader_feed()
+ * @r: a reader that may read its input to the end (not a stream another
+ *     reader consumes)
+ * @nr_samples: set to the number of sample records whose id matches an
+ *              event of the input: what another reader should deliver (may be NULL)
+ *
+ * A reader fed samples by someone else (perf's dlfilter) does not see the
+ * other records. This reads them all (and the tracing data, wherever the
+ * pipe layout carries it): lost counts and unknown records go into the
+ * metadata, and the thread records (COMM, FORK, EXIT) are kept in time
+ * order and applied by pw_reader_feed() up to each sample's time, so thread
+ * groups and names are what pw_reader_run() derives. Call it once, after
+ * pw_reader_open() and before pw_reader_feed(). Returns 0; PW_ETRUNCATED
+ * when the input ends early (the records before it are kept; the metadata
+ * says partial); or another negative PW_E* code (message logged).
+ */
+int pw_reader_load_threads(struct pw_reader *r, uint64_t *nr_samples);
+
 /* A sample handed over by another reader of the capture (perf's dlfilter). */
 struct pw_feed_sample {
 	uint64_t time;
@@ -97,8 +120,8 @@ struct pw_feed_sample {
 
 /**
  * pw_reader_feed - decode one sample that arrives already in time order
- * @r: a reader whose formats are loaded (pw_reader_load_formats() or
- *     pw_reader_use_system_formats())
+ * @r: a reader whose formats are loaded (pw_reader_load_formats(),
+ *     pw_reader_load_threads() or pw_reader_use_system_formats())
  * @fn, @ctx: receive the row, if the sample makes one
  *
  * The same decoding and derivation as pw_reader_run(), for samples read by

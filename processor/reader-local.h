@@ -102,6 +102,9 @@ struct pw_tracedata {
 	bool parsed;
 	bool from_system;	/* formats read from this machine, not the input */
 	int nr_failed;		/* formats libtraceevent could not parse */
+	struct pw_u64map skipped;	/* id -> index into names: formats not parsed */
+	char **names;		/* "sys:name" of those */
+	unsigned int nr_names;
 };
 
 /* Parse the tracing data (perf's HEADER_TRACING_DATA) held in @buf. */

@@ -4,9 +4,12 @@
  * the capture) parsed into libtraceevent, and payload decoding through
  * fields resolved by name once per tracepoint.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <traceevent/event-parse.h>
 #include <traceevent/trace-seq.h>
@@ -95,39 +98,202 @@ static int cur_block64(struct cur *c, const uint8_t **p, size_t *n)
 	return cur_bytes(c, *n, p);
 }
 
-static void log_failed_format(const struct cur *c, const uint8_t *text, size_t n,
-			      const char *sys)
+/* Only the scheduler and KVM formats go to libtraceevent: every other one
+ * is only named (for the dropped counts), which keeps the library's parser
+ * away from formats perfwhiz has no use for. */
+static bool wanted_system(const char *sys)
 {
-	char name[64] = "?";
-	const char *s = memmem(text, n, "name: ", 6);
+	return !strcmp(sys, "sched") || !strcmp(sys, "kvm");
+}
 
-	if (s) {
-		size_t i = 0;
+/* "name: X\nID: N\n" at the start of a format text. */
+static bool format_head(const uint8_t *text, size_t n, char *name, size_t name_size, int *id)
+{
+	const char *t = (const char *)text, *end = t + n, *nl;
+	size_t len;
 
-		s += 6;
-		while (i < sizeof(name) - 1 && s + i < (const char *)text + n &&
-		       s[i] != '\n')
-			i++;
-		memcpy(name, s, i);
-		name[i] = 0;
+	if (n < 6 || memcmp(t, "name: ", 6))
+		return false;
+	t += 6;
+	nl = memchr(t, '\n', (size_t)(end - t));
+	if (!nl || (len = (size_t)(nl - t)) == 0 || len >= name_size)
+		return false;
+	memcpy(name, t, len);
+	name[len] = 0;
+	t = nl + 1;
+	if (end - t < 5 || memcmp(t, "ID: ", 4))
+		return false;
+	t += 4;
+	*id = 0;
+	if (t >= end || *t < '0' || *t > '9')
+		return false;
+	for (; t < end && *t >= '0' && *t <= '9'; t++) {
+		if (*id > 0xffff)
+			return false;
+		*id = *id * 10 + (*t - '0');
 	}
-	pw_debug("%s: tracing data: format of %s:%s could not be parsed", c->file, sys,
-		 name);
+	return t < end && *t == '\n';
+}
+
+/*
+ * A cheap sanity check before libtraceevent sees a format: printable text,
+ * field lines of the usual shape, and a print format whose quotes,
+ * parentheses and braces balance. libtraceevent's parser trusts its input
+ * (it has crashed on malformed print formats); perf.data files do not
+ * deserve that trust.
+ */
+static bool format_sane(const uint8_t *text, size_t n)
+{
+	const char *t = (const char *)text, *end = t + n, *pf;
+	char stack[64];
+	int depth = 0;
+	bool quoted = false;
+
+	for (size_t i = 0; i < n; i++)
+		if ((text[i] < 0x20 && text[i] != '\n' && text[i] != '\t') || text[i] > 0x7e)
+			return false;
+	pf = memmem(t, n, "\nprint fmt: ", 12);
+	if (!pf)
+		return false;
+	for (const char *l = memmem(t, n, "\nformat:\n", 9); l && l < pf; ) {
+		const char *nl = memchr(l + 1, '\n', (size_t)(pf - l));
+
+		l++;
+		if (!nl || nl >= pf)
+			break;
+		if (nl > l && (memcmp(l, "\tfield:", 7) && memcmp(l, "format:", 7)))
+			return false;
+		if (!memcmp(l, "\tfield:", 7) &&
+		    (!memmem(l, (size_t)(nl - l), ";\toffset:", 9) ||
+		     !memmem(l, (size_t)(nl - l), ";\tsize:", 7)))
+			return false;
+		l = nl;
+	}
+	for (t = pf + 12; t < end; t++) {
+		char c = *t;
+
+		if (quoted) {
+			if (c == '\\' && t + 1 < end)
+				t++;
+			else if (c == '"')
+				quoted = false;
+			continue;
+		}
+		if (c == '"') {
+			quoted = true;
+		} else if (c == '/' || c == '%') {
+			/* libtraceevent folds constants: no division by zero */
+			const char *q = t + 1;
+
+			while (q < end && *q == ' ')
+				q++;
+			if (q < end && *q == '0') {
+				char num[32];
+				size_t k = 0;
+
+				while (q + k < end && k < sizeof(num) - 1 &&
+				       strchr("0123456789abcdefABCDEFxXuUlL", q[k]))
+					num[k] = q[k], k++;
+				num[k] = 0;
+				if (strtoull(num, NULL, 0) == 0)
+					return false;
+			}
+		} else if (c == '(' || c == '{' || c == '[') {
+			if (depth == (int)sizeof(stack))
+				return false;
+			stack[depth++] = c == '(' ? ')' : c == '{' ? '}' : ']';
+		} else if (c == ')' || c == '}' || c == ']') {
+			if (!depth || stack[--depth] != c)
+				return false;
+		} else if (c == '\n' && t + 1 < end && t[1] != 0) {
+			break;		/* the print format is one line */
+		}
+	}
+	return !quoted && depth == 0;
+}
+
+/*
+ * Parse (and print a zeroed record with) the format in a child process
+ * first: malformed formats have crashed libtraceevent in ways no quick
+ * check rules out, and a perf.data file must never crash perfwhiz. Only the
+ * few formats perfwhiz keeps get here. True when the child came through.
+ */
+static bool format_probe(const struct pw_tracedata *td, const uint8_t *text, size_t n,
+			 const char *sys)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return true;	/* cannot probe: trust the checks above */
+	if (pid == 0) {
+		struct tep_handle *tep = tep_alloc();
+		static uint8_t zero[4096];
+		struct tep_record rec = { .data = zero, .size = sizeof(zero) };
+		struct tep_event *ev;
+		struct trace_seq seq;
+
+		if (!tep)
+			_exit(0);
+		tep_set_long_size(tep, tep_get_long_size(td->tep));
+		tep_set_file_bigendian(tep, tep_is_file_bigendian(td->tep) ? TEP_BIG_ENDIAN :
+				       TEP_LITTLE_ENDIAN);
+		if (tep_parse_event(tep, (const char *)text, n, sys) == 0 &&
+		    (ev = tep_get_first_event(tep))) {
+			uint16_t type = (uint16_t)ev->id;
+
+			memcpy(zero, &type, sizeof(type));
+			trace_seq_init(&seq);
+			tep_print_event(tep, &seq, &rec, "%s", TEP_PRINT_INFO);
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int remember(struct pw_tracedata *td, int id, const char *sys, const char *name)
+{
+	char **nn;
+
+	if (pw_u64map_get(&td->skipped, (uint64_t)id, &(uint64_t){ 0 }))
+		return 0;
+	nn = realloc(td->names, (td->nr_names + 1) * sizeof(*nn));
+	if (!nn)
+		return PW_ENOMEM;
+	td->names = nn;
+	if (asprintf(&nn[td->nr_names], "%s:%s", sys, name) < 0)
+		return PW_ENOMEM;
+	return pw_u64map_put(&td->skipped, (uint64_t)id, td->nr_names++);
 }
 
 static int parse_format(struct pw_tracedata *td, struct cur *c, const char *sys)
 {
 	const uint8_t *text;
+	char name[64];
 	size_t n;
-	int err = cur_block64(c, &text, &n);
+	int id, err = cur_block64(c, &text, &n);
 
 	if (err)
 		return err;
-	/* A failure only matters for an event we keep: pw_tp_resolve()
-	 * checks each needed event and reports it by name. */
-	if (tep_parse_event(td->tep, (const char *)text, n, sys)) {
+	if (!format_head(text, n, name, sizeof(name), &id)) {
 		td->nr_failed++;
-		log_failed_format(c, text, n, sys);
+		pw_debug("%s: tracing data: a %s format without a readable name and ID", c->file,
+			 sys);
+		return 0;
+	}
+	if (!wanted_system(sys))
+		return remember(td, id, sys, name);
+	/* A failure only matters for an event perfwhiz keeps: pw_tp_resolve()
+	 * then reports it by name. */
+	if (!format_sane(text, n) || !format_probe(td, text, n, sys) ||
+	    tep_parse_event(td->tep, (const char *)text, n, sys)) {
+		td->nr_failed++;
+		pw_debug("%s: tracing data: the format of %s:%s could not be parsed", c->file, sys,
+			 name);
+		return remember(td, id, sys, name);
 	}
 	return 0;
 }
@@ -233,6 +399,10 @@ void pw_tracedata_release(struct pw_tracedata *td)
 {
 	if (td->tep)
 		tep_free(td->tep);
+	for (unsigned int i = 0; i < td->nr_names; i++)
+		free(td->names[i]);
+	free(td->names);
+	pw_u64map_release(&td->skipped);
 	memset(td, 0, sizeof(*td));
 }
 
@@ -264,6 +434,7 @@ int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,
 	struct tep_event *ev = td->tep ? tep_find_event(td->tep, id) : NULL;
 	const char *short_name;
 	char buf[160];
+	uint64_t si;
 
 	memset(tp, 0, sizeof(*tp));
 	tp->id = id;
@@ -271,6 +442,8 @@ int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,
 	pw_u64map_init(&tp->strcache);
 	if (ev)
 		snprintf(buf, sizeof(buf), "%s:%s", ev->system, ev->name);
+	else if (pw_u64map_get(&td->skipped, (uint64_t)id, &si))
+		snprintf(buf, sizeof(buf), "%s", td->names[si]);
 	else if (attr_name)
 		snprintf(buf, sizeof(buf), "%s", attr_name);
 	else
@@ -287,7 +460,8 @@ int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,
 		return 0;
 	if (!ev || (ev->flags & TEP_EVENT_FL_FAILED)) {
 		pw_err("%s: the tracing data has %s format for %s (id %d), an event perfwhiz "
-		       "needs", file, ev ? "an unparsable" : "no", tp->name, id);
+		       "needs", file, ev || pw_u64map_get(&td->skipped, (uint64_t)id, &si) ?
+		       "an unparsable" : "no", tp->name, id);
 		return PW_EEVENTFMT;
 	}
 	tp->ev = ev;

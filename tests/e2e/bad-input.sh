@@ -29,14 +29,14 @@ run() {
 rec_of() { edit records "$1" | awk -v t="$2" '$2 == t { print $1; exit }'; }
 
 : >"$PW_TMP/empty"
-run empty 1 'offset 0: empty input'
+run empty 1 'offset 0: empty file'
 
 head -c 104 "$caps/file.data" >"$PW_TMP/header-only"
 run header-only 1 'offset [0-9]+: attribute section .* past the end'
 
 cp "$caps/file.data" "$PW_TMP/bad-magic"
 edit poke "$PW_TMP/bad-magic" 0 '<Q' 0x1122334455667788
-run bad-magic 1 'offset 0: not a perf.data file'
+run bad-magic 1 'offset 0: .*not a perf.data file'
 
 cp "$caps/file.data" "$PW_TMP/legacy-magic"
 edit replace "$PW_TMP/legacy-magic" PERFILE2 PERFFILE

@@ -123,6 +123,11 @@ def check_timehist(csv_path, th_path, delays=True):
             if m:
                 th.setdefault((m[1], int(m[2])), []).append((m[3], m[4], m[5], m[6]))
     rows = load_csv(csv_path)
+    # perf replaces a thread's state when it processes the thread's FORK
+    # record, which can come after the new task's first wakeup: timehist
+    # then shows no delay for it. Tasks born during the capture (a
+    # sched_wakeup_new row) are left out of the delay comparison.
+    born = {r["pid"] for r in rows if r["event"] == "sched_wakeup_new"}
     last_in = {}        # cpu -> (pid, next_wait_ns, woken) of the last switch-in
     left_preempted = {}  # pid -> its last switch-out was a preemption (R)
     n_run = n_delay = 0
@@ -144,7 +149,8 @@ def check_timehist(csv_path, th_path, delays=True):
                     msgs.append(f"switch at {r['time_ns']} cpu {r['cpu']}: run time "
                                 f"{r['duration_ns']} ns, timehist {run} ms")
             prev = last_in.get(int(r["cpu"]))
-            if delays and prev and prev[0] == r["pid"] and prev[2] and r["pid"] != "0":
+            if (delays and prev and prev[0] == r["pid"] and prev[2] and r["pid"] != "0"
+                    and r["pid"] not in born):
                 n_delay += 1
                 if msec(prev[1]) != delay:
                     msgs.append(f"switch at {r['time_ns']} cpu {r['cpu']}: next_wait_ns "
