@@ -42,6 +42,11 @@ pm_dat_heat() {
 		/^#/ || NF < 6 { next } $6 > 0 { printf "%s\t%s\t%d\t%d\t%d\n", task, kind, $3, $2, $6 }' "$@"
 }
 
+# pm_dat_tcore TASK FILE: task, cpu, tbin, run_ns of the cells where it ran.
+pm_dat_tcore() {
+	awk -F'\t' -v task="$1" '/^#/ || NF < 6 { next } $6 > 0 { printf "%s\t%d\t%d\t%d\n", task, $2, $3, $6 }' "$2"
+}
+
 # pm_check_images DIR: every image in DIR is what its name says.
 pm_check_images() {
 	local f n=0

@@ -8,7 +8,8 @@
 #
 # WHAT: cpu (task, cpu_pct, run_ns, voluntary, preempted), exits (task,
 # reason, count), coremap (task, cpu, share_pct, run_ns, switches), heat
-# (task, kind, tbin, dbin, count), list (tid, events, task). Tab-separated,
+# (task, kind, tbin, dbin, count), tcore (task, cpu, tbin, run_ns), list
+# (tid, events, task). Tab-separated,
 # unsorted: compare after sort. Task names are the CSV's, renamed by the
 # map (tid -> name.NN.type), per-core threads merged, tid appended, as
 # perfmap's options say; select is an awk regex on the final name, only
@@ -40,7 +41,16 @@ function add_slice(name, c, a, b,    lo, hi) {
 		return
 	run[name] += hi - lo
 	core[name SUBSEP c] += hi - lo
+	# temporal coremap: split over the time bins [bstart(k), bstart(k + 1))
+	for (k = int((lo - ws) * tbins / (we - ws)); k < tbins; k++) {
+		bs = ws + bstart(k); be = ws + bstart(k + 1)
+		if (bs >= hi) break
+		s = lo > bs ? lo : bs; e = hi < be ? hi : be
+		if (e > s) tcore[name SUBSEP c SUBSEP k] += e - s
+	}
 }
+# first ns of time bin k after the window start: ceil(k * W / tbins)
+function bstart(k) { return int((k * (we - ws) + tbins - 1) / tbins) }
 function heat(name, kind, t, d,    tb, db) {
 	if (d == "" || !selected(name))
 		return
@@ -147,6 +157,11 @@ END {
 		for (k in hcount) {
 			split(k, p, SUBSEP)
 			printf "%s\t%s\t%d\t%d\t%d\n", p[1], p[2], p[3], p[4], hcount[k]
+		}
+	} else if (what == "tcore") {
+		for (k in tcore) {
+			split(k, p, SUBSEP)
+			printf "%s\t%d\t%d\t%d\n", p[1], p[2], p[3], tcore[k]
 		}
 	} else if (what == "list") {
 		for (k in events) {

@@ -38,5 +38,8 @@ awk -f "$PM_ORACLE" -v what=heat -v append_tid=1 -v only="$name:$tid" -v from_ns
 [ -s exp.heat ] || skip "no heatmap event for '$name'"
 pm_dat_heat "$name:$tid" heat/"$safe".dat >got.heat
 pm_same "heatmap of $name" exp.heat got.heat
+awk -f "$PM_ORACLE" -v what=tcore -v append_tid=1 -v only="$name:$tid" -v from_ns=10000000 real.csv >exp.tcore
+pm_dat_tcore "$name:$tid" heat/tcoremap-"${safe#heatmap-}".dat >got.tcore
+pm_same "temporal coremap of $name" exp.tcore got.tcore
 pm_check_images heat
 echo ok

@@ -53,6 +53,9 @@ for task in "CPU 0/KVM" "CPU 1/KVM"; do
 	oracle -v what=heat -v only="$task" >exp.heat
 	pm_dat_heat "$task" "fmt/heatmap-$safe.dat" "fmt/kvm-heatmap-$safe.dat" >got.heat
 	pm_same "heatmaps of $task" exp.heat got.heat
+	oracle -v what=tcore -v only="$task" >exp.tcore
+	pm_dat_tcore "$task" "fmt/tcoremap-$safe.dat" >got.tcore
+	pm_same "temporal coremap of $task" exp.tcore got.tcore
 done
 
 # --- window: 10 us from 10 us after the first event (-f, -c in ms)
