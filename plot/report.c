@@ -82,6 +82,15 @@ static void write_run(FILE *f, const struct pm_run *r)
 	snprintf(buf, sizeof(buf), "%" PRIu64 " lost events, %" PRIu64 " lost samples", m->lost,
 		 m->lost_samples);
 	meta_row(f, "lost", buf);
+	if (m->nr_dropped) {
+		fputs("<tr><th>not kept</th><td>", f);
+		for (unsigned int i = 0; i < m->nr_dropped; i++) {
+			fputs(i ? ", " : "", f);
+			esc(f, m->dropped[i].name);
+			fprintf(f, ": %" PRIu64, m->dropped[i].count);
+		}
+		fputs("</td></tr>\n", f);
+	}
 	meta_row(f, "partial", m->partial ? "yes: the capture was cut short" : "no");
 	if (m->map_file)
 		meta_row(f, "name map", m->map_file);

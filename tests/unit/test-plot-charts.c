@@ -213,6 +213,9 @@ static void test_render_and_report(void **state)
 	assert_true(file_starts("kvm-exits.pdf", "%PDF-", 5, 1000));
 	assert_true(file_starts("kvm-exits.svg", "<?xml", 5, 1000));
 	assert_int_equal(access("coremap.log", F_OK), -1);	/* removed on success */
+	assert_int_equal(pw_meta_add_dropped(&run.meta, "sched_waking", 7), 0);
+	run.meta.lost = 3;
+	run.meta.partial = true;
 	assert_int_equal(pm_report_write(&cs, &info, runs, 1), 0);
 	html = data_lines("index.html");
 	assert_non_null(strstr(html, "<title>fixture &lt;1&gt;</title>"));
@@ -221,6 +224,11 @@ static void test_render_and_report(void **state)
 	assert_non_null(strstr(html, "href=\"coremap.gp\""));
 	assert_non_null(strstr(html, "href=\"coremap.dat\""));
 	assert_null(strstr(html, "http"));
+	assert_non_null(strstr(html, "<th>not kept</th><td>sched_waking: 7</td>"));
+	assert_non_null(strstr(html, "<th>lost</th><td>3 lost events, 0 lost samples</td>"));
+	assert_non_null(strstr(html, "<th>partial</th><td>yes: the capture was cut short</td>"));
+	assert_non_null(strstr(html, "Made by perfmap " PW_VERSION " on today."));
+	assert_non_null(strstr(html, "<table class=\"counts\">"));
 	free(html);
 	pm_charts_release(&cs);
 

@@ -150,6 +150,31 @@ static void test_window(void **state)
 	assert_true(run.scale == 4000.0 / 1001.0);
 }
 
+/* Several runs: the window defaults to the shortest; a longer cap scales. */
+static void test_window_runs(void **state)
+{
+	struct fx shortfx;
+	struct pm_run other;
+	struct pm_run *runs[2] = { &run, &other };
+
+	index_with(NULL);
+	fx_build(&shortfx, fx_basic, 6);	/* [1000, 4600] */
+	assert_int_equal(pm_run_index(&other, "short.cdict", &shortfx.c, NULL, NULL), 0);
+	assert_int_equal(pm_runs_window(runs, 2, 0, -1), 0);
+	assert_int_equal(run.ws, 1000);
+	assert_int_equal(run.we, 4601);
+	assert_int_equal(other.we, 4601);
+	assert_true(run.scale == 1.0 && other.scale == 1.0);
+	assert_int_equal(pm_runs_window(runs, 2, 0.001, 0.005), 0);	/* [2000, 7000) */
+	assert_int_equal(run.we, 7000);
+	assert_int_equal(other.we, 4601);
+	assert_true(other.scale == 5000.0 / 2601.0);
+	/* From beyond the short run: an error, whatever the long one. */
+	assert_int_equal(pm_runs_window(runs, 2, 0.004, -1), PW_EINVAL);
+	pm_run_release(&other);
+	fx_release(&shortfx);
+}
+
 static void test_list(void **state)
 {
 	struct pm_run *runs[1] = { &run };
@@ -253,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_closest),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_window_runs),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_successors),
 		cmocka_unit_test(test_run_names),
