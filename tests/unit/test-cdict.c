@@ -891,6 +891,63 @@ static void test_magic_and_versions(void **state)
 	free(buf);
 }
 
+/*
+ * An index that lies (with valid checksums) is refused at open, before
+ * anything is allocated from what it claims.
+ */
+static void test_index_lies(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row rows[50];
+	char bad[160];
+	uint8_t *buf, *ix, *g1, *e;
+	uint64_t ix_off, v64;
+	uint32_t v32;
+	size_t len;
+	struct lie {
+		const char *what;
+		uint8_t *at;
+		int width;
+		uint64_t value;
+		const char *msg;	/* expected in the error */
+	} lies[6];
+
+	make_rows(rows, 50);
+	write_file(f->path, rows, 50, 20, NULL);	/* groups of 20, 20, 10 rows */
+	buf = slurp(f->path, &len);
+	memcpy(&ix_off, buf + len - 32, 8);
+	ix = buf + ix_off;
+	g1 = ix + 96 + 13 * 32 + (32 + 13 * 16);	/* group 1 */
+	e = g1 + 32 + PW_COL_PID * 16;			/* its pid chunk */
+	lies[0] = (struct lie){ "total rows", ix + 32, 8, 1ull << 40, "the index says" };
+	lies[1] = (struct lie){ "group rows", g1 + 8, 4, 0, "row group 1 header" };
+	lies[2] = (struct lie){ "huge group", g1 + 8, 4, 1u << 21, "row group 1 header" };
+	lies[3] = (struct lie){ "chunk offset", e, 8, ix_off, "out of bounds" };
+	lies[4] = (struct lie){ "chunk raw size", e + 12, 4, 1u << 31, "out of bounds" };
+	lies[5] = (struct lie){ "column count", ix + 8, 4, 14, "does not match" };
+	snprintf(bad, sizeof(bad), "%s/lies.cdict", f->dir);
+	for (int i = 0; i < 6; i++) {
+		uint8_t saved[8];
+
+		memcpy(saved, lies[i].at, 8);
+		v64 = lies[i].value;
+		v32 = (uint32_t)lies[i].value;
+		memcpy(lies[i].at, lies[i].width == 8 ? (void *)&v64 : (void *)&v32,
+		       (size_t)lies[i].width);
+		reseal(buf, len);
+		spill(bad, buf, len);
+		if (read_back(bad, rows, 50) != PW_EFORMAT)
+			fail_msg("%s: not refused as malformed", lies[i].what);
+		if (!strstr(logbuf, lies[i].msg))
+			fail_msg("%s: log lacks \"%s\": %s", lies[i].what, lies[i].msg, logbuf);
+		memcpy(lies[i].at, saved, 8);
+	}
+	reseal(buf, len);
+	spill(bad, buf, len);
+	assert_int_equal(read_back(bad, rows, 50), 0);
+	free(buf);
+}
+
 /* A file of a later minor version with a column this reader does not know. */
 static void test_unknown_column_skipped(void **state)
 {
@@ -1054,6 +1111,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_everywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_magic_and_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_lies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_column_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_filesystem, setup, teardown),
