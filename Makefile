@@ -68,8 +68,12 @@ TOOLS     := $(TOOLS_SRC:tests/tools/%.c=$(B)/tests/%)
 # the fuzz harnesses, built normally to replay kept inputs (tests/data/bad)
 REPLAYS   := $(patsubst tests/fuzz/fuzz-%.c,$(B)/tests/replay-%,$(wildcard tests/fuzz/fuzz-*.c))
 
+# The perf dlfilter (plugin/): built when perf's header is installed.
+PLUGIN    := $(if $(shell echo '\#include <perf/perf_dlfilter.h>' | \
+		$(CC) -E -x c - >/dev/null 2>&1 && echo y),$(B)/perfwhiz.so)
+
 .PHONY: all deps test check demo bench install clean distclean
-all: $(PROGS)
+all: $(PROGS) $(PLUGIN)
 
 # `make test` and `make demo` first install what is missing (cheap when
 # nothing is), then build in a fresh make that sees the installed packages.
@@ -101,6 +105,18 @@ $(B)/perfmap: $(PLOT_OBJ) $(LIB)
 	$(if $(Q),@echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# perf exports the functions of its own, older libtraceevent: the plugin
+# takes libtraceevent and libtracefs in statically, and a version script
+# exports perf's entry points only, so that nothing binds to perf's copy.
+PLUGIN_LIBS = $(foreach l,libtracefs libtraceevent,\
+		$(shell $(PKG_CONFIG) --variable=libdir $(l))/$(l).a) \
+	      $(filter-out -ltracefs -ltraceevent,$(LIBS))
+$(B)/plugin/perfwhiz-dlfilter.o: ALL_CFLAGS += -fvisibility=hidden
+$(B)/perfwhiz.so: $(B)/plugin/perfwhiz-dlfilter.o $(LIB) plugin/perfwhiz.map
+	$(if $(Q),@echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -o $@ $< $(LIB) $(PLUGIN_LIBS) \
+		-Wl,--version-script=plugin/perfwhiz.map -Wl,--as-needed -Wl,-z,defs
+
 $(B)/tests/%: tests/unit/%.c $(LIB) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
@@ -129,7 +145,7 @@ $(B)/tests/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(LIB) $(DEPS_STAMP
 	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ tests/fuzz/replay.c $< $(LIB) \
 		$(ALL_LDFLAGS) $(LIBS) -lpthread
 
-check: $(PROGS) $(TESTS) $(TOOLS) $(REPLAYS)
+check: $(PROGS) $(PLUGIN) $(TESTS) $(TOOLS) $(REPLAYS)
 	$(Q)tests/run.sh $(abspath $(B)) '$(or $(T),*)'
 
 demo: deps
@@ -140,9 +156,11 @@ demo: deps
 bench: $(PROGS) $(TOOLS)
 	$(Q)scripts/bench.sh $(abspath $(B))
 
-install: $(PROGS)
+install: $(PROGS) $(PLUGIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/perfwhiz
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	$(if $(PLUGIN),install -d $(DESTDIR)$(LIBDIR)/perfwhiz)
+	$(if $(PLUGIN),install -m 0644 $(PLUGIN) $(DESTDIR)$(LIBDIR)/perfwhiz/)
 	install -m 0644 $(wildcard docs/*.1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(wildcard data/*) $(DESTDIR)$(DATADIR)/perfwhiz/
 
@@ -175,6 +193,7 @@ fuzz-run: $(FUZZERS:%=$(FUZZ_B)/%) $(PROGS) $(TOOLS)
 
 clean:
 	rm -rf build/*.a build/processor build/tests build/perfwhiz-* build/san
+	rm -rf build/plugin build/perfwhiz.so
 
 distclean:
 	rm -rf build
