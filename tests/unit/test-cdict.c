@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cmocka.h>
 
@@ -948,6 +949,105 @@ static void test_index_lies(void **state)
 	free(buf);
 }
 
+/*
+ * Replaces the raw content of column @col's chunk in group 0 by @raw (a new
+ * zstd frame put before the index), fixing the index and checksums: a file
+ * whose frames are sound but whose tokens are not.
+ */
+static uint8_t *with_chunk(const uint8_t *buf, size_t len, int col, const uint8_t *raw,
+			   size_t raw_len, size_t *out_len)
+{
+	uint64_t ix_off, ix_size, off;
+	size_t cap = ZSTD_compressBound(raw_len), zn;
+	uint8_t *out, *e;
+	uint32_t v;
+
+	memcpy(&ix_off, buf + len - 32, 8);
+	memcpy(&ix_size, buf + len - 24, 8);
+	out = malloc(len + cap);
+	assert_non_null(out);
+	memcpy(out, buf, ix_off);
+	zn = ZSTD_compress(out + ix_off, cap, raw, raw_len, 3);
+	assert_false(ZSTD_isError(zn));
+	memcpy(out + ix_off + zn, buf + ix_off, ix_size + 32);
+	e = out + ix_off + zn + 96 + 13 * 32 + 32 + col * 16;
+	off = ix_off;
+	memcpy(e, &off, 8);
+	v = (uint32_t)zn;
+	memcpy(e + 8, &v, 4);
+	v = (uint32_t)raw_len;
+	memcpy(e + 12, &v, 4);
+	off = ix_off + zn;
+	memcpy(out + ix_off + zn + ix_size, &off, 8);
+	*out_len = ix_off + zn + ix_size + 32;
+	reseal(out, *out_len);
+	return out;
+}
+
+/* Bad tokens inside sound frames: each refused, naming the chunk's offset. */
+static void test_bad_tokens(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row rows[30];
+	char bad[160];
+	uint8_t *buf, *raw;
+	size_t len;
+
+	make_rows(rows, 30);
+	write_file(f->path, rows, 30, 0, NULL);
+	buf = slurp(f->path, &len);
+	snprintf(bad, sizeof(bad), "%s/tokens.cdict", f->dir);
+	for (int col = 0; col < PW_COL__MAX; col++) {
+		uint64_t off;
+		uint32_t size, raw_len;
+		uint8_t *frame;
+
+		chunk_of(f->path, 0, col, &off, &size);
+		frame = buf + off;
+		raw_len = (uint32_t)ZSTD_getFrameContentSize(frame, size);
+		raw = malloc(raw_len + 1);
+		assert_non_null(raw);
+		assert_int_equal(ZSTD_decompress(raw, raw_len, frame, size), raw_len);
+		/* one byte short, one byte too many, endless varints */
+		for (int m = 0; m < 3; m++) {
+			uint8_t *img;
+			size_t ilen, rl = raw_len;
+			uint8_t *r = malloc(raw_len + 1);
+
+			assert_non_null(r);
+			memcpy(r, raw, raw_len);
+			if (m == 0)
+				rl--;
+			else if (m == 1)
+				r[rl++] = 0;
+			else
+				memset(r, 0xff, rl);
+			img = with_chunk(buf, len, col, r, rl, &ilen);
+			spill(bad, img, ilen);
+			if (read_back(bad, rows, 30) != PW_EFORMAT)
+				fail_msg("column %d, mutation %d: not refused", col, m);
+			free(img);
+			free(r);
+		}
+		/* a string id beyond the table; an event beyond the events list */
+		if (col == PW_COL_TASK || col == PW_COL_EVENT) {
+			uint8_t *img;
+			size_t ilen;
+
+			raw[0] = 0x7f;
+			img = with_chunk(buf, len, col, raw, raw_len, &ilen);
+			spill(bad, img, ilen);
+			assert_int_equal(read_back(bad, rows, 30), PW_EFORMAT);
+			assert_non_null(strstr(logbuf, col == PW_COL_TASK ? "beyond the string table"
+							: "beyond the metadata's events list"));
+			assert_non_null(strstr(logbuf, "row 0 (byte 0"));
+			free(img);
+		}
+		free(raw);
+	}
+	free(buf);
+}
+
 /* A file of a later minor version with a column this reader does not know. */
 static void test_unknown_column_skipped(void **state)
 {
@@ -1112,6 +1212,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flipped_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_magic_and_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_lies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_column_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_filesystem, setup, teardown),
