@@ -232,8 +232,10 @@ static int make_dir(const char *dir)
 static void suggest(struct pm_run **runs, unsigned int n, const char *spec)
 {
 	const char *names[6];
-	unsigned int k = pm_run_closest(runs[0], spec, names, 6);
+	unsigned int k = strspn(spec, "0123456789,") == strlen(spec) ? 0 :
+			 pm_run_closest(runs[0], spec, names, 6);
 
+	/* Only tids asked for: names close to digits would mean nothing. */
 	fprintf(stderr, "perfmap: error: no task matches '%s'", spec);
 	if (n > 1)
 		fprintf(stderr, " in any run");

@@ -147,6 +147,9 @@ grep -q "no task matches 'firewal\*'" err.txt || die "$(cat err.txt)"
 grep -q "perfmap --list vm.cdict" err.txt || die "no --list hint: $(cat err.txt)"
 if perfmap -t 'CPU 2*' vm.cdict 2>err.txt; then die "no match accepted"; fi
 grep -q "closest names in vm.cdict: 'CPU 0/KVM', 'CPU 1/KVM'" err.txt || die "$(cat err.txt)"
+if perfmap -t 4242 vm.cdict 2>err.txt; then die "unknown tid accepted"; fi
+expect_eq "unknown tid" "perfmap: error: no task matches '4242'
+perfmap: 'perfmap --list vm.cdict' shows every task" "$(cat err.txt)"
 for bad in "-c 0" "-c abc" "-f -1" "-j 0" "--format gif" "--group-by cpu"; do
 	set +e; perfmap $bad vm.cdict 2>err.txt; rc=$?; set -e
 	expect_eq "exit status of perfmap $bad" 2 "$rc"
