@@ -36,6 +36,7 @@ enum {	/* feature bits (perf's HEADER_*) */
 	FEAT_TRACING_DATA = 1, FEAT_HOSTNAME = 3, FEAT_OSRELEASE = 4, FEAT_VERSION = 5,
 	FEAT_ARCH = 6, FEAT_NRCPUS = 7, FEAT_CMDLINE = 11, FEAT_EVENT_DESC = 12,
 	FEAT_COMPRESSED = 27,
+	FEAT_LAST_KNOWN = 32,	/* HEADER_LAST_FEATURE, perf 6.1's pipe end marker */
 };
 
 struct rattr {
@@ -456,6 +457,8 @@ static int read_file_header(struct pw_reader *r, const uint8_t *h, uint64_t hsiz
 					r->name, (unsigned long long)(toff + 16 * (k - 1)), b);
 				continue;
 			}
+			if (b > FEAT_LAST_KNOWN)
+				r->meta.unknown_records++;	/* skipped by its size */
 			if (b != FEAT_TRACING_DATA && b != FEAT_HOSTNAME && b != FEAT_OSRELEASE &&
 			    b != FEAT_VERSION && b != FEAT_ARCH && b != FEAT_NRCPUS &&
 			    b != FEAT_CMDLINE && b != FEAT_EVENT_DESC && b != FEAT_COMPRESSED)
@@ -936,6 +939,8 @@ static int do_record(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 			return 0;
 		if (ev->feat.feat_id == FEAT_TRACING_DATA)
 			return 0;	/* pipes carry it as its own record */
+		if (ev->feat.feat_id > FEAT_LAST_KNOWN)
+			r->meta.unknown_records++;
 		return feature(r, (int)ev->feat.feat_id, rec + 16, size - 16, off + 16);
 	case PERF_RECORD_ID_INDEX: {
 		/* id -> the CPU of its ring buffer (idx is a CPU-map index, not

@@ -142,7 +142,7 @@ static void summary(const char *input, const struct pw_meta *m)
 			"try a larger -m or fewer events)\n", prog, (unsigned long long)m->lost,
 			(unsigned long long)m->lost_samples);
 	if (m->unknown_records || m->unknown_ids || m->out_of_order || m->undecodable)
-		fprintf(stderr, "%s: skipped: %llu unknown records, %llu samples of unknown id, "
+		fprintf(stderr, "%s: skipped: %llu unknown records or features, %llu samples of unknown id, "
 			"%llu out of order, %llu undecodable\n", prog,
 			(unsigned long long)m->unknown_records, (unsigned long long)m->unknown_ids,
 			(unsigned long long)m->out_of_order, (unsigned long long)m->undecodable);
