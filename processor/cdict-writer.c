@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,18 @@ struct pw_cd_group {
 	struct pw_cd_entry ch[PW_COL__MAX];
 };
 
+/* One row as the encoder needs it: strings already interned. */
+struct pw_cd_wrow {
+	uint64_t time;
+	int64_t cpu, pid, tgid, duration, next_pid, next_wait, target_cpu;
+	uint32_t str[4];	/* task, next_task, prev_state, exit_reason ids */
+	int event;
+};
+
+static const int str_cols[4] = {
+	PW_COL_TASK, PW_COL_NEXT_TASK, PW_COL_PREV_STATE, PW_COL_EXIT_REASON,
+};
+
 struct pw_cdict_writer {
 	char *path;			/* final name */
 	char *tmp;			/* temporary file beside it */
@@ -59,19 +72,43 @@ struct pw_cdict_writer {
 		const char *str;	/* the interned copy */
 		uint32_t id;
 	} seen[PW_COL__MAX][PW_CD_SEEN];
-	struct pw_cd_buf col[PW_COL__MAX];	/* tokens of the current group */
+	/* the caller's side: rows of the current group, counts */
+	struct pw_cd_wrow *buf[2];	/* double-buffered groups of rows */
+	int cur;			/* the one being filled */
+	uint32_t rows;			/* rows in it */
+	uint64_t nrows;
+	uint64_t first_ns, last_ns;
+	uint64_t stored[PW_EV__MAX];
+
+	/*
+	 * The encoder's side (a thread of its own once a first group is full,
+	 * so encoding and compression overlap with the caller's work): tokens,
+	 * compression, the file's data and the index entries.
+	 */
+	struct pw_cd_buf col[PW_COL__MAX];	/* tokens of the group being encoded */
 	struct pw_cd_buf tlo;		/* time_ns: low bytes of the deltas */
 	struct pw_cd_buf zbuf;
 	struct pw_cd_pred pred;
-	uint32_t rows;			/* in the current group */
-	uint64_t nrows;
-	uint64_t prev_time, tmin, tmax;
-	uint64_t first_ns, last_ns;
+	uint64_t enc_rows;		/* rows encoded so far */
 	uint64_t off;			/* bytes written so far */
 	struct pw_cd_group *groups;
 	uint32_t ngroups, groups_cap;
-	uint64_t stored[PW_EV__MAX];
+
+	/* hand-over between the two */
+	pthread_t thread;
+	bool threaded, no_thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool busy;			/* a group is handed over, not yet written */
+	bool quit;
+	int job_buf;
+	uint32_t job_rows;
+	int werr;			/* the encoder's first failure ... */
+	char wmsg[640];			/* ... and its message, for the caller to log */
 };
+
+/* Set in the encoder thread: its messages wait for the caller to log them. */
+static __thread bool in_encoder;
 
 static int buf_reserve(struct pw_cd_buf *b, size_t more)
 {
@@ -119,16 +156,23 @@ static int buf_string(struct pw_cd_buf *b, const char *s, size_t len)
 /* Records the first failure and logs it naming the final and temporary file. */
 static int wfail(struct pw_cdict_writer *w, int err, const char *what)
 {
-	if (!w->err) {
-		if (err == PW_ENOMEM)
-			pw_err("%s: %s while writing (temporary file %s)", w->path,
-			       pw_strerror(err), w->tmp);
-		else
-			pw_err("%s: %s (temporary file %s): %s", w->path, what, w->tmp,
-			       pw_strerror(err));
-		w->err = err;
-	}
-	return w->err;
+	int *first = in_encoder ? &w->werr : &w->err;
+	char msg[sizeof(w->wmsg)];
+
+	if (*first)
+		return *first;
+	if (err == PW_ENOMEM)
+		snprintf(msg, sizeof(msg), "%s: %s while writing (temporary file %s)", w->path,
+			 pw_strerror(err), w->tmp);
+	else
+		snprintf(msg, sizeof(msg), "%s: %s (temporary file %s): %s", w->path, what,
+			 w->tmp, pw_strerror(err));
+	if (in_encoder)
+		memcpy(w->wmsg, msg, sizeof(msg));
+	else
+		pw_err("%s", msg);
+	*first = err;
+	return err;
 }
 
 static int write_all(struct pw_cdict_writer *w, const void *p, size_t len)
@@ -163,22 +207,19 @@ static int write_frame(struct pw_cdict_writer *w, const void *src, size_t len,
 			return wfail(w, PW_ENOMEM, NULL);
 	}
 	n = ZSTD_compress2(w->cctx, w->zbuf.p, w->zbuf.cap, src, len);
-	if (ZSTD_isError(n)) {
-		pw_err("%s: zstd compression failed: %s", w->path, ZSTD_getErrorName(n));
-		return wfail(w, PW_ECOMPRESS, "compression failed");
-	}
+	if (ZSTD_isError(n))
+		return wfail(w, PW_ECOMPRESS, "zstd compression failed");
 	e->off = w->off;
 	e->size = (uint32_t)n;
 	e->raw = (uint32_t)len;
 	return write_all(w, w->zbuf.p, n);
 }
 
-static int flush_group(struct pw_cdict_writer *w)
+/* Compresses and writes the encoded group of @rows rows; records it in the index. */
+static int flush_group(struct pw_cdict_writer *w, uint32_t rows, uint64_t tmin, uint64_t tmax)
 {
 	struct pw_cd_group *g;
 
-	if (!w->rows)
-		return 0;
 	if (w->ngroups == w->groups_cap) {
 		uint32_t cap = w->groups_cap ? w->groups_cap * 2 : 16;
 		struct pw_cd_group *ng;
@@ -189,10 +230,10 @@ static int flush_group(struct pw_cdict_writer *w)
 		w->groups_cap = cap;
 	}
 	g = &w->groups[w->ngroups];
-	g->first_row = w->nrows - w->rows;
-	g->rows = w->rows;
-	g->tmin = w->tmin;
-	g->tmax = w->tmax;
+	g->first_row = w->enc_rows;
+	g->rows = rows;
+	g->tmin = tmin;
+	g->tmax = tmax;
 	for (int c = 0; c < PW_COL__MAX; c++) {
 		struct pw_cd_buf *b = &w->col[c];
 		int err;
@@ -212,7 +253,7 @@ static int flush_group(struct pw_cdict_writer *w)
 	}
 	w->tlo.len = 0;
 	w->ngroups++;
-	w->rows = 0;
+	w->enc_rows += rows;
 	return 0;
 }
 
@@ -231,6 +272,8 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 		goto out;
 	}
 	w->fd = -1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
 	w->group_rows_max = opts && opts->rows_per_chunk ? opts->rows_per_chunk
 							 : PW_CD_DEFAULT_GROUP_ROWS;
 	w->level = opts && opts->zstd_level ? opts->zstd_level : PW_CDICT_DEFAULT_LEVEL;
@@ -240,6 +283,16 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 		       path, w->group_rows_max, PW_CD_MAX_GROUP_ROWS, w->level);
 		e = PW_EINVAL;
 		goto err;
+	}
+	{
+		struct stat st;
+
+		/* Never rename over a device or FIFO (-o /dev/null as root). */
+		if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+			pw_err("%s: not a regular file: a cdict is written to a file", path);
+			e = PW_EINVAL;
+			goto err;
+		}
 	}
 	w->path = strdup(path);
 	slash = strrchr(path, '/');
@@ -264,7 +317,10 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	 * adding a row never checks or grows a buffer; pages are only touched
 	 * as tokens fill them.
 	 */
-	e = buf_reserve(&w->tlo, w->group_rows_max);
+	w->buf[0] = malloc((size_t)w->group_rows_max * sizeof(*w->buf[0]));
+	w->buf[1] = malloc((size_t)w->group_rows_max * sizeof(*w->buf[1]));
+	e = w->buf[0] && w->buf[1] ? 0 : PW_ENOMEM;
+	e = e ?: buf_reserve(&w->tlo, w->group_rows_max);
 	for (int c = 0; c < PW_COL__MAX; c++)
 		e = e ?: buf_reserve(&w->col[c], (size_t)w->group_rows_max * PW_CD_VARINT_MAX);
 	if (e || !w->cctx || !w->strings) {
@@ -313,35 +369,162 @@ static inline bool same_str(const char *a, const char *b)
 	}
 }
 
-static int string_token(struct pw_cdict_writer *w, int c, const char *s)
+/* The string id of @s in string column @c: 0 for NULL, or a PW_E* code. */
+static int64_t string_id(struct pw_cdict_writer *w, int c, const char *s)
 {
 	unsigned int slot = (unsigned int)((uintptr_t)s >> 3) % PW_CD_SEEN;
-	uint32_t id;
-	int64_t nid;
+	int64_t id;
 
-	if (!s) {
-		w->col[c].p[w->col[c].len++] = 0;
+	if (!s)
 		return 0;
+	if (w->seen[c][slot].ptr == s && same_str(w->seen[c][slot].str, s))
+		return w->seen[c][slot].id;
+	id = pw_intern_add(w->strings, s, strlen(s));
+	if (id < 0)
+		return id;
+	w->seen[c][slot].ptr = s;
+	w->seen[c][slot].str = pw_intern_str(w->strings, (uint32_t)id, NULL);
+	w->seen[c][slot].id = (uint32_t)id;
+	return id;
+}
+
+/* Encodes @n rows into column tokens, then compresses and writes them. */
+static int encode_group(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows, uint32_t n)
+{
+	uint64_t prev = 0, tmin = UINT64_MAX, tmax = 0;
+	int err = 0;
+
+	pw_cd_pred_reset(&w->pred);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct pw_cd_wrow *r = &rows[i];
+		uint64_t d = r->time - prev, pd, pwait;
+
+		w->tlo.p[w->tlo.len++] = (uint8_t)d;
+		w->col[PW_COL_TIME_NS].len += pw_cd_put_varint(w->col[PW_COL_TIME_NS].p +
+							       w->col[PW_COL_TIME_NS].len, d >> 8);
+		prev = r->time;
+		if (r->time < tmin)
+			tmin = r->time;
+		if (r->time > tmax)
+			tmax = r->time;
+		put_int(w, PW_COL_CPU, r->cpu, 0);
+		put_int(w, PW_COL_EVENT, r->event, 0);
+		put_int(w, PW_COL_PID, r->pid, 0);
+		put_int(w, PW_COL_TGID, r->tgid, 0);
+		put_int(w, PW_COL_NEXT_PID, r->next_pid, 0);
+		put_int(w, PW_COL_TARGET_CPU, r->target_cpu, 0);
+		pd = pw_cd_pred_duration(&w->pred, r->time, r->event, r->cpu, r->pid, r->next_pid,
+					 &err);
+		pwait = pw_cd_pred_wait(&w->pred, r->time, r->event, r->pid, r->next_pid, &err);
+		if (err)
+			return wfail(w, err, NULL);
+		put_int(w, PW_COL_DURATION_NS, r->duration, pd);
+		put_int(w, PW_COL_NEXT_WAIT_NS, r->next_wait, pwait);
+		for (int k = 0; k < 4; k++) {
+			struct pw_cd_buf *b = &w->col[str_cols[k]];
+
+			b->len += pw_cd_put_varint(b->p + b->len, r->str[k]);
+		}
 	}
-	if (w->seen[c][slot].ptr == s && same_str(w->seen[c][slot].str, s)) {
-		id = w->seen[c][slot].id;
-	} else {
-		nid = pw_intern_add(w->strings, s, strlen(s));
-		if (nid < 0)
-			return (int)nid;
-		id = (uint32_t)nid;
-		w->seen[c][slot].ptr = s;
-		w->seen[c][slot].str = pw_intern_str(w->strings, id, NULL);
-		w->seen[c][slot].id = id;
+	return flush_group(w, n, tmin, tmax);
+}
+
+static void *encoder(void *arg)
+{
+	struct pw_cdict_writer *w = arg;
+
+	in_encoder = true;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		int b;
+		uint32_t n;
+
+		while (!w->busy && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->busy)
+			break;
+		b = w->job_buf;
+		n = w->job_rows;
+		pthread_mutex_unlock(&w->mu);
+		if (!w->werr)
+			encode_group(w, w->buf[b], n);
+		pthread_mutex_lock(&w->mu);
+		w->busy = false;
+		pthread_cond_broadcast(&w->cv);
 	}
-	w->col[c].len += pw_cd_put_varint(w->col[c].p + w->col[c].len, id);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Waits until the encoder has written what it was handed; takes its error over. */
+static int wait_encoder(struct pw_cdict_writer *w)
+{
+	int err;
+
+	if (!w->threaded)
+		return w->err;
+	pthread_mutex_lock(&w->mu);
+	while (w->busy)
+		pthread_cond_wait(&w->cv, &w->mu);
+	err = w->werr;
+	pthread_mutex_unlock(&w->mu);
+	if (err && !w->err) {
+		pw_err("%s", w->wmsg);
+		w->err = err;
+	}
+	return w->err;
+}
+
+static void stop_encoder(struct pw_cdict_writer *w)
+{
+	if (!w->threaded)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	w->threaded = false;
+}
+
+/*
+ * Hands the filled group over to the encoder thread (started with the
+ * first full group), or encodes it here when that is the last group of a
+ * small file or no thread can be had.
+ */
+static int submit(struct pw_cdict_writer *w, bool last)
+{
+	int err;
+
+	if (!w->threaded && !w->no_thread && !last) {
+		if (pthread_create(&w->thread, NULL, encoder, w))
+			w->no_thread = true;
+		else
+			w->threaded = true;
+	}
+	if (!w->threaded) {
+		err = encode_group(w, w->buf[w->cur], w->rows);
+		w->rows = 0;
+		return err;
+	}
+	err = wait_encoder(w);
+	if (err)
+		return err;
+	pthread_mutex_lock(&w->mu);
+	w->job_buf = w->cur;
+	w->job_rows = w->rows;
+	w->busy = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	w->cur ^= 1;
+	w->rows = 0;
 	return 0;
 }
 
 int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *r)
 {
-	uint64_t pd, pwait, d;
-	int err = 0;
+	struct pw_cd_wrow *o;
+	const char *strs[4] = { r->task, r->next_task, r->prev_state, r->exit_reason };
 
 	if (w->err)
 		return w->err;
@@ -349,39 +532,23 @@ int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *r)
 		pw_err("%s: row %" PRIu64 " has an invalid event %d", w->path, w->nrows, r->event);
 		return w->err = PW_EINVAL;
 	}
-	if (!w->rows) {
-		pw_cd_pred_reset(&w->pred);
-		w->prev_time = 0;
-		w->tmin = UINT64_MAX;
-		w->tmax = 0;
+	o = &w->buf[w->cur][w->rows];
+	for (int k = 0; k < 4; k++) {
+		int64_t id = string_id(w, str_cols[k], strs[k]);
+
+		if (id < 0)
+			return wfail(w, (int)id, NULL);
+		o->str[k] = (uint32_t)id;
 	}
-	d = r->time_ns - w->prev_time;
-	w->tlo.p[w->tlo.len++] = (uint8_t)d;
-	w->col[PW_COL_TIME_NS].len += pw_cd_put_varint(w->col[PW_COL_TIME_NS].p +
-						       w->col[PW_COL_TIME_NS].len, d >> 8);
-	w->prev_time = r->time_ns;
-	put_int(w, PW_COL_CPU, r->cpu, 0);
-	put_int(w, PW_COL_EVENT, r->event, 0);
-	put_int(w, PW_COL_PID, r->pid, 0);
-	put_int(w, PW_COL_TGID, r->tgid, 0);
-	put_int(w, PW_COL_NEXT_PID, r->next_pid, 0);
-	put_int(w, PW_COL_TARGET_CPU, r->target_cpu, 0);
-	pd = pw_cd_pred_duration(&w->pred, r->time_ns, r->event, r->cpu, r->pid, r->next_pid, &err);
-	pwait = pw_cd_pred_wait(&w->pred, r->time_ns, r->event, r->pid, r->next_pid, &err);
-	if (err)
-		return wfail(w, err, NULL);
-	put_int(w, PW_COL_DURATION_NS, r->duration_ns, pd);
-	put_int(w, PW_COL_NEXT_WAIT_NS, r->next_wait_ns, pwait);
-	err = string_token(w, PW_COL_TASK, r->task);
-	err = err ?: string_token(w, PW_COL_NEXT_TASK, r->next_task);
-	err = err ?: string_token(w, PW_COL_PREV_STATE, r->prev_state);
-	err = err ?: string_token(w, PW_COL_EXIT_REASON, r->exit_reason);
-	if (err)
-		return wfail(w, err, NULL);
-	if (r->time_ns < w->tmin)
-		w->tmin = r->time_ns;
-	if (r->time_ns > w->tmax)
-		w->tmax = r->time_ns;
+	o->time = r->time_ns;
+	o->cpu = r->cpu;
+	o->pid = r->pid;
+	o->tgid = r->tgid;
+	o->duration = r->duration_ns;
+	o->next_pid = r->next_pid;
+	o->next_wait = r->next_wait_ns;
+	o->target_cpu = r->target_cpu;
+	o->event = r->event;
 	if (!w->nrows || r->time_ns < w->first_ns)
 		w->first_ns = r->time_ns;
 	if (!w->nrows || r->time_ns > w->last_ns)
@@ -389,7 +556,7 @@ int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *r)
 	w->stored[r->event]++;
 	w->nrows++;
 	if (++w->rows == w->group_rows_max)
-		return flush_group(w);
+		return submit(w, false);
 	return 0;
 }
 
@@ -575,7 +742,9 @@ int pw_cdict_writer_close(struct pw_cdict_writer *w, const struct pw_meta *meta)
 		pw_meta_init(&empty);
 		meta = &empty;
 	}
-	err = w->err ?: flush_group(w);
+	err = w->err ?: w->rows ? submit(w, true) : 0;
+	err = wait_encoder(w) ?: err;
+	stop_encoder(w);
 	if (!err && pw_intern_count(w->strings)) {
 		err = build_strings(w, &b);
 		err = err ? wfail(w, err, NULL) : write_frame(w, b.p, b.len, &strs);
@@ -627,6 +796,7 @@ void pw_cdict_writer_abort(struct pw_cdict_writer *w)
 {
 	if (!w)
 		return;
+	stop_encoder(w);
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->created && unlink(w->tmp) && errno != ENOENT)
@@ -640,6 +810,10 @@ void pw_cdict_writer_abort(struct pw_cdict_writer *w)
 	free(w->zbuf.p);
 	pw_cd_pred_release(&w->pred);
 	free(w->groups);
+	free(w->buf[0]);
+	free(w->buf[1]);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
 	free(w->path);
 	free(w->tmp);
 	free(w);

@@ -135,6 +135,8 @@ rc=0; perfwhiz-proc -q -i "$caps/file.data" -o "$PW_TMP/no/such/dir/x.cdict" 2>"
 # a device is written into, never replaced
 perfwhiz-proc -q -i "$caps/file.data" --csv /dev/null
 [ -c /dev/null ] || die "/dev/null was replaced"
+rc=0; perfwhiz-proc -q -i "$caps/file.data" -o /dev/null 2>"$PW_TMP/err" || rc=$?
+[ $rc -eq 1 ] && [ -c /dev/null ] && grep -q 'not a regular file' "$PW_TMP/err" || die "-o /dev/null"
 echo "ok  bad input and unwritable output"
 
 # interrupted while reading a stalled pipe: exit 128+2, no output
