@@ -48,9 +48,12 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 /**
  * pw_cdict_writer_add - append one row (strings are copied/interned)
  *
- * @row->event must be a valid enum pw_event. Returns 0 or a negative PW_E*
- * code (message logged; the writer must then be aborted, or closed, which
- * then fails and removes the temporary file).
+ * @row->event must be a valid enum pw_event. Full row groups are encoded,
+ * compressed and written by a thread of the writer's own while the caller
+ * goes on, so a write error may be reported by a later call or by
+ * pw_cdict_writer_close(). Returns 0 or a negative PW_E* code (message
+ * logged; the writer must then be aborted, or closed, which then fails and
+ * removes the temporary file).
  */
 int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *row);
 
