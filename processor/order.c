@@ -6,12 +6,21 @@
  * its limit the oldest half is released early. Events older than what was
  * already released cannot be placed any more; they are counted and dropped
  * so that rows always come out in time order.
+ *
+ * perf drains one CPU buffer after the other, so the queue is a few long
+ * stretches ("runs") that are each in time order already. They are kept
+ * apart as they arrive and merged when released, by (time, arrival), which
+ * is the order a sort of the whole queue would give. Past ORDER_LAZY_RUNS
+ * (an input that is not made of a few sorted buffers) new runs are merged
+ * as they come, like a binary counter, so the cost stays O(n log n).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "pw-log.h"
 #include "reader-local.h"
+
+#define ORDER_LAZY_RUNS 256
 
 void pw_order_init(struct pw_order *o, size_t max, pw_qev_fn fn, void *ctx)
 {
@@ -24,8 +33,15 @@ void pw_order_init(struct pw_order *o, size_t max, pw_qev_fn fn, void *ctx)
 void pw_order_release(struct pw_order *o)
 {
 	free(o->v);
-	o->v = NULL;
-	o->n = o->cap = 0;
+	free(o->runs);
+	free(o->pos);
+	free(o->heap);
+	free(o->tmp);
+	o->v = o->tmp = NULL;
+	o->runs = NULL;
+	o->pos = NULL;
+	o->heap = NULL;
+	o->n = o->cap = o->nr_runs = o->cap_runs = o->cap_tmp = 0;
 }
 
 static int qev_cmp(const void *pa, const void *pb)
@@ -37,35 +53,176 @@ static int qev_cmp(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* Sort what is queued and release every event with time <= @limit. */
+static inline bool qev_before(const struct pw_qev *a, const struct pw_qev *b)
+{
+	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+static inline size_t run_len(const struct pw_order *o, size_t r)
+{
+	return o->runs[r].end - o->runs[r].start;
+}
+
+/* Merge the last run into the one before it (they are adjacent). */
+static int merge_last_two(struct pw_order *o)
+{
+	struct pw_order_run *a = &o->runs[o->nr_runs - 2], *b = a + 1;
+	size_t na = a->end - a->start;
+	struct pw_qev *dst = o->v + a->start, *x, *xe, *y = o->v + b->start;
+	const struct pw_qev *ye = o->v + b->end;
+
+	if (na > o->cap_tmp) {
+		struct pw_qev *nt = realloc(o->tmp, na * sizeof(*nt));
+
+		if (!nt)
+			return PW_ENOMEM;
+		o->tmp = nt;
+		o->cap_tmp = na;
+	}
+	memcpy(o->tmp, dst, na * sizeof(*dst));
+	x = o->tmp;
+	xe = x + na;
+	/* dst never passes y: what is left of b stays where it is */
+	while (x < xe && y < ye)
+		*dst++ = qev_before(y, x) ? *y++ : *x++;
+	memcpy(dst, x, (size_t)(xe - x) * sizeof(*x));
+	a->end = b->end;
+	o->nr_runs--;
+	return 0;
+}
+
+/* Start a run at the end of the queue. */
+static int new_run(struct pw_order *o)
+{
+	while (o->nr_runs > ORDER_LAZY_RUNS &&
+	       run_len(o, o->nr_runs - 2) <= run_len(o, o->nr_runs - 1)) {
+		int err = merge_last_two(o);
+
+		if (err)
+			return err;
+	}
+	if (o->nr_runs == o->cap_runs) {
+		size_t ncap = o->cap_runs ? o->cap_runs * 2 : 64;
+		struct pw_order_run *nr = realloc(o->runs, ncap * sizeof(*nr));
+		size_t *np;
+		struct pw_order_head *nh;
+
+		if (!nr)
+			return PW_ENOMEM;
+		o->runs = nr;
+		np = realloc(o->pos, ncap * sizeof(*np));
+		if (!np)
+			return PW_ENOMEM;
+		o->pos = np;
+		nh = realloc(o->heap, ncap * sizeof(*nh));
+		if (!nh)
+			return PW_ENOMEM;
+		o->heap = nh;
+		o->cap_runs = ncap;
+	}
+	o->runs[o->nr_runs].start = o->runs[o->nr_runs].end = o->n;
+	o->nr_runs++;
+	return 0;
+}
+
+static inline bool head_before(const struct pw_order_head *a, const struct pw_order_head *b)
+{
+	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+/* Put @h, a run's next event, in the heap at slot @i or below. */
+static void sift_down(struct pw_order_head *heap, size_t hn, size_t i, struct pw_order_head h)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= hn)
+			break;
+		if (c + 1 < hn && head_before(&heap[c + 1], &heap[c]))
+			c++;
+		if (!head_before(&heap[c], &h))
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	heap[i] = h;
+}
+
+/* Release, in order, every queued event with time <= @limit. */
 static int release_upto(struct pw_order *o, uint64_t limit)
 {
-	size_t i;
+	struct pw_order_head *heap = o->heap;
+	size_t hn = 0, k = 0, dst = 0;
 	int err = 0;
 
 	if (!o->n)
 		return 0;
-	qsort(o->v, o->n, sizeof(*o->v), qev_cmp);
-	for (i = 0; i < o->n && o->v[i].time <= limit; i++) {
-		err = o->fn(&o->v[i], o->ctx);
-		if (err) {
-			i++;
-			break;
+	for (size_t r = 0; r < o->nr_runs; r++) {
+		const struct pw_qev *e = &o->v[o->runs[r].start];
+
+		o->pos[r] = o->runs[r].start;
+		if (e->time <= limit)
+			heap[hn++] = (struct pw_order_head){ e->time, e->seq, (uint32_t)r };
+	}
+	for (size_t i = hn / 2; i-- > 0;)
+		sift_down(heap, hn, i, heap[i]);
+	while (hn) {
+		size_t r = heap[0].run;
+		const struct pw_qev *e = &o->v[o->pos[r]], *end = o->v + o->runs[r].end;
+
+		/* this run's events up to the next run's head go out in a row */
+		for (;;) {
+			o->last_out = e->time;
+			o->released = true;
+			err = o->fn(e, o->ctx);
+			e++;
+			if (err || e == end || e->time > limit)
+				break;
+			if (hn > 1) {
+				const struct pw_order_head *n2 = &heap[1];
+
+				if (hn > 2 && head_before(&heap[2], n2))
+					n2 = &heap[2];
+				if (n2->time < e->time || (n2->time == e->time && n2->seq < e->seq))
+					break;
+			}
 		}
+		o->pos[r] = (size_t)(e - o->v);
+		if (err)
+			break;
+		if (e == end || e->time > limit) {
+			hn--;
+			sift_down(heap, hn, 0, heap[hn]);
+		} else
+			sift_down(heap, hn, 0, (struct pw_order_head){ e->time, e->seq, (uint32_t)r });
 	}
-	if (i) {
-		o->last_out = o->v[i - 1].time;
-		o->released = true;
+	/* What is left of each run moves to the front, runs kept in order. */
+	for (size_t r = 0; r < o->nr_runs; r++) {
+		size_t len = o->runs[r].end - o->pos[r];
+
+		if (!len)
+			continue;
+		if (dst != o->pos[r])
+			memmove(o->v + dst, o->v + o->pos[r], len * sizeof(*o->v));
+		o->runs[k].start = dst;
+		o->runs[k].end = dst + len;
+		dst += len;
+		k++;
 	}
-	memmove(o->v, o->v + i, (o->n - i) * sizeof(*o->v));
-	o->n -= i;
+	o->n = dst;
+	o->nr_runs = k;
 	return err;
 }
 
 /* Past the limit: release the oldest half. */
 static int release_half(struct pw_order *o)
 {
-	qsort(o->v, o->n, sizeof(*o->v), qev_cmp);
+	if (o->nr_runs > 1) {
+		qsort(o->v, o->n, sizeof(*o->v), qev_cmp);
+		o->runs[0].start = 0;
+		o->runs[0].end = o->n;
+		o->nr_runs = 1;
+	}
 	return release_upto(o, o->v[(o->n - 1) / 2].time);
 }
 
@@ -97,7 +254,16 @@ int pw_order_push(struct pw_order *o, struct pw_qev *q)
 		o->late++;
 		return 0;
 	}
+	/* q comes after every queued event in arrival order: it extends the
+	 * last run unless it is older than that run's last event. */
+	if (!o->n || q->time < o->v[o->n - 1].time) {
+		int err = new_run(o);
+
+		if (err)
+			return err;
+	}
 	o->v[o->n++] = *q;
+	o->runs[o->nr_runs - 1].end = o->n;
 	if (q->time > o->max_ts)
 		o->max_ts = q->time;
 	return 0;

@@ -151,9 +151,26 @@ int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
 
 typedef int (*pw_qev_fn)(const struct pw_qev *q, void *ctx);
 
+/* A stretch of the queue already in time order: v[start, end). */
+struct pw_order_run {
+	size_t start, end;
+};
+
+/* Merging: the next event of a run, by its sort key. */
+struct pw_order_head {
+	uint64_t time, seq;
+	uint32_t run;
+};
+
 struct pw_order {
 	struct pw_qev *v;
 	size_t n, cap, max;
+	struct pw_order_run *runs;	/* tile v[0, n), in order */
+	size_t nr_runs, cap_runs;
+	size_t *pos;			/* merging: next event of each run */
+	struct pw_order_head *heap;	/* merging: runs by their next event */
+	struct pw_qev *tmp;		/* merging two runs */
+	size_t cap_tmp;
 	uint64_t next_flush;	/* flush up to this time at the next round */
 	uint64_t max_ts;	/* newest time queued */
 	uint64_t last_out;	/* newest time released */

@@ -132,6 +132,155 @@ static void test_consumer_error(void **state)
 	pw_order_release(&o);
 }
 
+/*
+ * The reference: the queue sorted whole at every release, by (time,
+ * arrival), with the same bounds and late-event rule.
+ */
+struct ref {
+	struct pw_qev *v;
+	size_t n, max;
+	uint64_t next_flush, max_ts, last_out, late, seq;
+	bool released;
+	int32_t *out;
+	size_t nout;
+};
+
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const struct pw_qev *a = pa, *b = pb;
+
+	if (a->time != b->time)
+		return a->time < b->time ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void ref_release(struct ref *r, uint64_t limit)
+{
+	size_t i;
+
+	qsort(r->v, r->n, sizeof(*r->v), ref_cmp);
+	for (i = 0; i < r->n && r->v[i].time <= limit; i++)
+		r->out[r->nout++] = r->v[i].tid;
+	if (i) {
+		r->last_out = r->v[i - 1].time;
+		r->released = true;
+	}
+	memmove(r->v, r->v + i, (r->n - i) * sizeof(*r->v));
+	r->n -= i;
+}
+
+static void ref_push(struct ref *r, struct pw_qev q)
+{
+	q.seq = r->seq++;
+	if (r->n == r->max) {
+		qsort(r->v, r->n, sizeof(*r->v), ref_cmp);
+		ref_release(r, r->v[(r->n - 1) / 2].time);
+	}
+	if (r->released && q.time < r->last_out) {
+		r->late++;
+		return;
+	}
+	r->v[r->n++] = q;
+	if (q.time > r->max_ts)
+		r->max_ts = q.time;
+}
+
+struct seq_out {
+	int32_t *tag;
+	size_t n;
+};
+
+static int collect_all(const struct pw_qev *q, void *ctx)
+{
+	struct seq_out *o = ctx;
+
+	o->tag[o->n++] = q->tid;
+	return 0;
+}
+
+static uint64_t rnd_next(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s >> 33;
+}
+
+/*
+ * Many inputs against the reference: per-CPU buffers each in time order
+ * (as perf writes them), ties, stray late events, reversed stretches that
+ * make thousands of runs, rounds or none, bounded queues.
+ */
+static void test_matches_sort(void **state)
+{
+	enum { N = 20000 };
+	uint64_t s = 42;
+
+	(void)state;
+	for (int iter = 0; iter < 40; iter++) {
+		size_t max = iter % 4 == 3 ? 1000 : 0;
+		int ncpu = 1 + (int)rnd_next(&s) % 9, shape = iter % 5;
+		uint64_t t[16] = { 0 }, base = 1000;
+		struct ref r = { .max = max ? max : (1u << 20) };
+		struct seq_out out = { 0 };
+		struct pw_order o;
+		int k = 0;
+
+		r.v = calloc(N, sizeof(*r.v));
+		r.out = calloc(N, sizeof(*r.out));
+		out.tag = calloc(N, sizeof(*out.tag));
+		assert_non_null(r.v);
+		assert_non_null(r.out);
+		assert_non_null(out.tag);
+		pw_order_init(&o, max, collect_all, &out);
+		while (k < N) {
+			/* one round: each CPU's buffer in turn */
+			for (int c = 0; c < ncpu && k < N; c++) {
+				int len = (int)(rnd_next(&s) % 200);
+
+				if (t[c] < base)
+					t[c] = base;
+				for (int i = 0; i < len && k < N; i++, k++) {
+					struct pw_qev q = { .tid = k };
+
+					switch (shape) {
+					case 0:	/* sorted per CPU, coarse: many ties */
+						t[c] += rnd_next(&s) % 3;
+						q.time = t[c];
+						break;
+					case 1:	/* sorted per CPU, a few strays */
+						t[c] += 1 + rnd_next(&s) % 50;
+						q.time = rnd_next(&s) % 50 ? t[c] : t[c] - rnd_next(&s) % 500;
+						break;
+					case 2:	/* reversed stretches: a run per event */
+						q.time = base + 5000 - (uint64_t)i * 3 - rnd_next(&s) % 2;
+						break;
+					default:	/* random within a window */
+						q.time = base + rnd_next(&s) % 3000;
+						break;
+					}
+					ref_push(&r, q);
+					assert_int_equal(pw_order_push(&o, &q), 0);
+				}
+			}
+			base += 1000;
+			if (iter % 3 != 2) {	/* rounds, or none at all */
+				ref_release(&r, r.next_flush);
+				r.next_flush = r.max_ts;
+				assert_int_equal(pw_order_round(&o), 0);
+			}
+		}
+		ref_release(&r, UINT64_MAX);
+		assert_int_equal(pw_order_flush_all(&o), 0);
+		assert_int_equal(o.late, r.late);
+		assert_int_equal(out.n, r.nout);
+		assert_memory_equal(out.tag, r.out, r.nout * sizeof(*r.out));
+		assert_int_equal(o.n, 0);
+		pw_order_release(&o);
+		free(r.v);
+		free(r.out);
+		free(out.tag);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_ties_stable),
 		cmocka_unit_test(test_bounded_and_late),
 		cmocka_unit_test(test_consumer_error),
+		cmocka_unit_test(test_matches_sort),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
