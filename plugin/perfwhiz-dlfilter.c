@@ -270,6 +270,11 @@ static int open_input(struct pwf *f)
 		pw_err("%s: cannot open: %s", name, strerror(errno));
 		return errno == ENOENT ? PW_ENOENT : PW_EIO;
 	}
+	if (S_ISDIR(st.st_mode)) {
+		pw_err("%s: a directory (perf record --threads writes one): not supported; "
+		       "record a single file (without --threads)", name);
+		return PW_EUNSUPPORTED;
+	}
 	if (S_ISREG(st.st_mode)) {
 		/* A file of its own, also for standard input: perf's offset
 		 * in it is not disturbed. */
@@ -301,6 +306,14 @@ static int open_input(struct pwf *f)
 	    (err = pw_reader_use_system_formats(f->reader)))
 		return err;
 	return 0;
+}
+
+/* Is @path the file open as @fd? */
+static bool same_file(const char *path, int fd)
+{
+	struct stat a, b;
+
+	return !stat(path, &a) && !fstat(fd, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 static void pwf_free(struct pwf *f)
@@ -391,6 +404,11 @@ PW_EXPORT int start(void **data, void *ctx)
 		goto fail;
 	if ((err = open_input(f)))
 		goto fail;
+	if (same_file(f->out, f->reader_fd)) {
+		pw_err("%s: the output would replace the capture perf reads", f->out);
+		err = PW_EINVAL;
+		goto fail;
+	}
 	f->cdict = pw_cdict_writer_open(f->out, NULL, &err);
 	if (!f->cdict)
 		goto fail;
