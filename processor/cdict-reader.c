@@ -995,6 +995,30 @@ static void **col_array(struct pw_columns *o, int col, int *width)
 }
 
 /*
+ * Copies @n decoded values into a loaded column (see store()); returns @n,
+ * or the row of a value that does not fit.
+ */
+static uint32_t copy_out(void *dst, int width, bool str, const int64_t *src, uint32_t n)
+{
+	uint32_t i = 0;
+
+	if (width == 8) {
+		memcpy(dst, src, (size_t)n * 8);
+	} else if (width == 1) {
+		for (; i < n; i++)
+			((uint8_t *)dst)[i] = (uint8_t)src[i];
+	} else if (str) {
+		for (; i < n; i++)
+			((uint32_t *)dst)[i] = (uint32_t)src[i];
+	} else {
+		for (; i < n && store(dst, 4, i, src[i], false); i++)
+			;
+		return i;
+	}
+	return n;
+}
+
+/*
  * Decodes the columns of @mask for row group @g: into the loaded columns of
  * @out (from the group's first row) when @out is given, else into the int64
  * scratch wk->dec. Columns a predictor reads always go through the scratch.
@@ -1036,13 +1060,14 @@ static int decode_group(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 				return err;
 			if (!out || !(mask & PW_COLMASK(c)))
 				continue;
-			for (uint32_t i = 0; i < gr->rows; i++)
-				if (!store((char *)*arr + at * (size_t)width, width, i, wk->dec[c][i],
-					   enc_fits(c, PW_CD_ENC_STRING)))
-					return cd_fail(cd, wk, PW_EFORMAT, gr->ch[c].off,
-						       "%s value %" PRId64 " in row %" PRIu64
-						       " does not fit the 32-bit loaded column",
-						       pw_column_name(c), wk->dec[c][i], at + i);
+			uint32_t i = copy_out((char *)*arr + at * (size_t)width, width,
+					      enc_fits(c, PW_CD_ENC_STRING), wk->dec[c], gr->rows);
+
+			if (i < gr->rows)
+				return cd_fail(cd, wk, PW_EFORMAT, gr->ch[c].off,
+					       "%s value %" PRId64 " in row %" PRIu64
+					       " does not fit the 32-bit loaded column",
+					       pw_column_name(c), wk->dec[c][i], at + i);
 		} else if (mask & PW_COLMASK(c)) {
 			err = decode_chunk(cd, wk, g, c, (char *)*arr + at * (size_t)width, width);
 			if (err)

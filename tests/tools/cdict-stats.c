@@ -8,7 +8,8 @@
  * compressed and raw bytes of each column (read from the index the way
  * docs/cdict.md describes it, independently of the library's reader), and
  * the time pw_cdict_load() takes for the given columns (default
- * time_ns,cpu,event,pid), best of 5.
+ * time_ns,cpu,event,pid), best of 5, in wall-clock and CPU time (the load
+ * uses every core; CPU time is what a busy machine cannot take away).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,11 +35,11 @@ static uint64_t le(const uint8_t *p, int n)
 	return v;
 }
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -95,7 +96,7 @@ int main(int argc, char **argv)
 {
 	const char *cols = argc > 2 ? argv[2] : "time_ns,cpu,event,pid";
 	unsigned int mask = 0;
-	double best = 1e9;
+	double best = 1e9, best_cpu = 1e9;
 	struct pw_cdict *cd;
 	uint64_t nrows, sw;
 	char *list, *tok, *save;
@@ -127,13 +128,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot read the index\n", argv[1]);
 	for (int i = 0; i < 5; i++) {
 		struct pw_columns c;
-		double t0 = now(), t;
+		double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), t;
 
 		if (pw_cdict_load(cd, mask, &c))
 			return 1;
-		t = now() - t0;
+		t = clock_s(CLOCK_MONOTONIC) - t0;
 		if (t < best)
 			best = t;
+		t = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		if (t < best_cpu)
+			best_cpu = t;
 		pw_columns_release(&c);
 	}
 	{
@@ -147,7 +151,8 @@ int main(int argc, char **argv)
 			printf("bytes/row %.3f\n", (double)size / nrows);
 		if (sw)
 			printf("bytes/sched_switch row %.3f\n", (double)size / sw);
-		printf("load %s: %.4f s, %.1f M rows/s\n", cols, best, nrows / best / 1e6);
+		printf("load %s: %.4f s, %.1f M rows/s (CPU time %.4f s, %.1f M rows/s per core)\n",
+		       cols, best, nrows / best / 1e6, best_cpu, nrows / best_cpu / 1e6);
 	}
 	pw_cdict_close(cd);
 	return 0;
