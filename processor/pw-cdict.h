@@ -100,9 +100,9 @@ void pw_cdict_version(const struct pw_cdict *cd, unsigned int *major, unsigned i
  *
  * Strings in the row are valid during the call only. An event whose name
  * this reader does not know (a file from a later version) is given as
- * PW_EV__MAX. Stops at the first
- * non-zero return of @fn and returns it; otherwise 0 or a negative PW_E*
- * code on a read/decoding error (message logged).
+ * PW_EV__MAX. Stops at the first non-zero return of @fn and returns it;
+ * otherwise 0 or a negative PW_E* code on a read/decoding error (message
+ * logged).
  */
 int pw_cdict_foreach(struct pw_cdict *cd, pw_row_fn fn, void *ctx);
 
@@ -145,8 +145,10 @@ struct pw_columns {
  * Only the chunks of the selected columns are read and decompressed, plus,
  * for duration_ns and next_wait_ns (stored as differences from values
  * predicted from other columns), the chunks of time_ns, cpu, event, pid and
- * next_pid. Returns 0 or a negative PW_E* code (message logged; @out then
- * holds nothing). A handle is not safe for concurrent calls.
+ * next_pid. From 100000 rows on, row groups are decoded by one thread per
+ * CPU (at most 8); messages are still logged from the calling thread only.
+ * Returns 0 or a negative PW_E* code (message logged; @out then holds
+ * nothing). A handle is not safe for concurrent calls.
  */
 int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out);
 
