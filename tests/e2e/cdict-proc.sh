@@ -132,11 +132,18 @@ rc=0; perfwhiz-proc -q -i "$PW_TMP/junk" -o "$PW_TMP/junk.cdict" 2>"$PW_TMP/err"
 [ $rc -eq 1 ] && grep -q 'junk: offset 0' "$PW_TMP/err" && [ ! -e "$PW_TMP/junk.cdict" ] || die "junk input"
 rc=0; perfwhiz-proc -q -i "$caps/file.data" -o "$PW_TMP/no/such/dir/x.cdict" 2>"$PW_TMP/err" || rc=$?
 [ $rc -eq 1 ] && grep -q 'no/such/dir/x.cdict' "$PW_TMP/err" || die "unwritable output directory"
-# a device is written into, never replaced
-perfwhiz-proc -q -i "$caps/file.data" --csv /dev/null
-[ -c /dev/null ] || die "/dev/null was replaced"
-rc=0; perfwhiz-proc -q -i "$caps/file.data" -o /dev/null 2>"$PW_TMP/err" || rc=$?
-[ $rc -eq 1 ] && [ -c /dev/null ] && grep -q 'not a regular file' "$PW_TMP/err" || die "-o /dev/null"
+# a device or FIFO is written into (CSV) or refused (cdict), never replaced:
+# a private node, so that a regression cannot clobber the real /dev/null
+if [ "$(id -u)" = 0 ] && mknod -m 666 "$PW_TMP/null" c 1 3 2>/dev/null; then
+	dev=$PW_TMP/null kind=c
+else
+	mkfifo "$PW_TMP/null"; dev=$PW_TMP/null kind=p
+	cat "$dev" >/dev/null &
+fi
+perfwhiz-proc -q -i "$caps/file.data" --csv "$dev"
+[ -$kind "$dev" ] || die "the CSV output replaced $dev"
+rc=0; perfwhiz-proc -q -i "$caps/file.data" -o "$dev" 2>"$PW_TMP/err" || rc=$?
+[ $rc -eq 1 ] && [ -$kind "$dev" ] && grep -q 'not a regular file' "$PW_TMP/err" || die "-o onto a device"
 echo "ok  bad input and unwritable output"
 
 # interrupted while reading a stalled pipe: exit 128+2, no output
