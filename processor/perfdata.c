@@ -87,6 +87,7 @@ struct pw_reader {
 	uint64_t *abuf;		/* an 8-aligned copy of a record that is not */
 	uint64_t bad_records;
 	bool done;		/* the records have been read */
+	bool swapped;		/* the input's byte order is not this machine's */
 	bool no_system_formats;
 	bool warned_order_fallback;
 
@@ -115,12 +116,19 @@ static int fail(struct pw_reader *r, uint64_t off, int err, const char *fmt, ...
 	return err;
 }
 
+/*
+ * The byte order of the input being read: set from the reader at each entry
+ * point, so the loads below read a big-endian capture on a little-endian
+ * machine (and the reverse) without passing the reader everywhere.
+ */
+static __thread bool file_swapped;
+
 static inline uint64_t ld64(const uint8_t *p)
 {
 	uint64_t v;
 
 	memcpy(&v, p, 8);
-	return v;
+	return file_swapped ? __builtin_bswap64(v) : v;
 }
 
 static inline uint32_t ld32(const uint8_t *p)
@@ -128,7 +136,26 @@ static inline uint32_t ld32(const uint8_t *p)
 	uint32_t v;
 
 	memcpy(&v, p, 4);
-	return v;
+	return file_swapped ? __builtin_bswap32(v) : v;
+}
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return file_swapped ? __builtin_bswap16(v) : v;
+}
+
+/* perf_event_header fields of the record at @p */
+static inline uint32_t rec_type(const uint8_t *p)
+{
+	return ld32(p);
+}
+
+static inline uint16_t rec_size(const uint8_t *p)
+{
+	return ld16(p + 6);
 }
 
 static int pread_full(struct pw_reader *r, void *buf, size_t n, uint64_t off)
@@ -189,6 +216,26 @@ static int attr_add(struct pw_reader *r, const uint8_t *p, size_t avail, uint32_
 	ra = &na[r->nr_attrs];
 	memset(ra, 0, sizeof(*ra));
 	memcpy(&ra->a, p, size < sizeof(ra->a) ? size : sizeof(ra->a));
+	if (file_swapped) {
+		/* the fields the reader uses; the flag bits are allocated from
+		 * the other end of each byte on a big-endian machine */
+		uint8_t *flags = (uint8_t *)&ra->a + 40;
+
+		ra->a.type = ld32(p);
+		ra->a.size = ld32(p + 4);
+		ra->a.config = ld64(p + 8);
+		ra->a.sample_period = ld64(p + 16);
+		ra->a.sample_type = ld64(p + 24);
+		ra->a.read_format = ld64(p + 32);
+		for (int i = 0; i < 8; i++) {
+			uint8_t b = p[40 + i], rev = 0;
+
+			for (int k = 0; k < 8; k++)
+				rev |= (uint8_t)(((b >> k) & 1) << (7 - k));
+			flags[i] = rev;
+		}
+		ra->a.branch_sample_type = size >= 80 ? ld64(p + 72) : 0;
+	}
 	ra->tp = -1;
 	*idx = r->nr_attrs++;
 
@@ -353,7 +400,8 @@ static int read_file_header(struct pw_reader *r, const uint8_t *h, uint64_t hsiz
 	r->data_off = ld64(h + 40);
 	r->data_end = r->data_off + ld64(h + 48);
 	if (hsize == FILE_HEADER_SIZE)
-		memcpy(flags, h + 72, sizeof(flags));
+		for (int i = 0; i < 4; i++)
+			flags[i] = ld64(h + 72 + 8 * i);
 
 	if (attr_size < PERF_ATTR_SIZE_VER0 + 16)
 		return fail(r, 16, PW_EFORMAT, "attribute size %llu is below the minimum %u",
@@ -671,7 +719,7 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 		tp->dropped++;
 		return 0;
 	}
-	if (!s.raw || s.raw_size < 8 || (uint16_t)ld32(s.raw) != (uint16_t)tp->id) {
+	if (!s.raw || s.raw_size < 8 || ld16(s.raw) != (uint16_t)tp->id) {
 		r->meta.undecodable++;
 		return 0;
 	}
@@ -730,7 +778,9 @@ static int do_thread(struct pw_reader *r, const union perf_event *ev, size_t siz
 
 	memset(&q, 0, sizeof(q));
 	q.cpu = PW_NONE32;
-	if (ev->header.type == PERF_RECORD_COMM) {
+	const uint8_t *p = (const uint8_t *)ev;
+
+	if (rec_type(p) == PERF_RECORD_COMM) {
 		const char *comm = ev->comm.comm;
 		size_t max;
 
@@ -739,8 +789,8 @@ static int do_thread(struct pw_reader *r, const union perf_event *ev, size_t siz
 			return PW_EFORMAT;
 		max = size - fixed;
 		q.kind = PW_QK_COMM;
-		q.pid = (int32_t)ev->comm.pid;
-		q.tid = (int32_t)ev->comm.tid;
+		q.pid = (int32_t)ld32(p + 8);
+		q.tid = (int32_t)ld32(p + 12);
 		q.a_comm = pw_intern_id(r->strs, comm, max);
 		if (!q.a_comm)
 			return PW_ENOMEM;
@@ -749,10 +799,10 @@ static int do_thread(struct pw_reader *r, const union perf_event *ev, size_t siz
 		fixed = sizeof(struct perf_record_fork);
 		if (size < fixed)
 			return PW_EFORMAT;
-		q.kind = ev->header.type == PERF_RECORD_FORK ? PW_QK_FORK : PW_QK_EXIT;
-		q.pid = (int32_t)ev->fork.pid;
-		q.tid = (int32_t)ev->fork.tid;
-		q.a_pid = (int32_t)ev->fork.ptid;
+		q.kind = rec_type(p) == PERF_RECORD_FORK ? PW_QK_FORK : PW_QK_EXIT;
+		q.pid = (int32_t)ld32(p + 8);		/* pid, ppid, tid, ptid */
+		q.tid = (int32_t)ld32(p + 16);
+		q.a_pid = (int32_t)ld32(p + 20);
 	}
 	if (!trailer_time(r, (const uint8_t *)ev, size, fixed, &q.time))
 		return r->order.fn(&q, r->order.ctx);	/* no time: apply now, as perf does */
@@ -810,19 +860,18 @@ static int do_compressed(struct pw_reader *r, const uint8_t *rec, size_t size, u
 	 * next compressed record. */
 	while (r->dlen - pos >= sizeof(struct perf_event_header)) {
 		const struct perf_event_header *h = (const void *)(r->dbuf + pos);
-		uint8_t hdr[8];
+		uint16_t hsize = rec_size(r->dbuf + pos);
 
-		memcpy(hdr, r->dbuf + pos, 8);
-		h = (const void *)hdr;
-		if (h->size < sizeof(*h))
+		(void)h;
+		if (hsize < sizeof(*h))
 			return fail(r, off, PW_EFORMAT, "record of size %u inside compressed data",
-				    h->size);
-		if (r->dlen - pos < h->size)
+				    hsize);
+		if (r->dlen - pos < hsize)
 			break;
-		err = do_record(r, aligned(r, r->dbuf + pos, h->size), h->size, off, true);
+		err = do_record(r, aligned(r, r->dbuf + pos, hsize), hsize, off, true);
 		if (err)
 			return err;
-		pos += h->size;
+		pos += hsize;
 	}
 	memmove(r->dbuf, r->dbuf + pos, r->dlen - pos);
 	r->dlen -= pos;
@@ -885,7 +934,7 @@ static int do_record(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 	unsigned int idx;
 	int err;
 
-	switch (ev->header.type) {
+	switch (rec_type(rec)) {
 	case PERF_RECORD_SAMPLE:
 		if (!r->threads_only)
 			return do_sample(r, rec, size, off);
@@ -905,11 +954,11 @@ static int do_record(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 		return err;
 	case PERF_RECORD_LOST:
 		if (size >= sizeof(struct perf_record_lost))
-			r->meta.lost += ev->lost.lost;
+			r->meta.lost += ld64(rec + 16);	/* id, lost */
 		return 0;
 	case PERF_RECORD_LOST_SAMPLES:
 		if (size >= sizeof(struct perf_record_lost_samples))
-			r->meta.lost_samples += ev->lost_samples.lost;
+			r->meta.lost_samples += ld64(rec + 8);
 		return 0;
 	case PERF_RECORD_FINISHED_ROUND:
 		return pw_order_round(&r->order);
@@ -937,11 +986,13 @@ static int do_record(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 	case PERF_RECORD_HEADER_FEATURE:
 		if (size < sizeof(struct perf_record_header_feature))
 			return 0;
-		if (ev->feat.feat_id == FEAT_TRACING_DATA)
+		if (ld64(rec + 8) == FEAT_TRACING_DATA)
 			return 0;	/* pipes carry it as its own record */
-		if (ev->feat.feat_id > FEAT_LAST_KNOWN)
+		if (ld64(rec + 8) > FEAT_LAST_KNOWN) {
 			r->meta.unknown_records++;
-		return feature(r, (int)ev->feat.feat_id, rec + 16, size - 16, off + 16);
+			return 0;
+		}
+		return feature(r, (int)ld64(rec + 8), rec + 16, size - 16, off + 16);
 	case PERF_RECORD_ID_INDEX: {
 		/* id -> the CPU of its ring buffer (idx is a CPU-map index, not
 		 * an attr): the CPU of samples that do not carry one. */
@@ -964,7 +1015,7 @@ static int do_record(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 			return fail(r, off, PW_EFORMAT, "compressed record inside compressed data");
 		return do_compressed(r, rec, size, off);
 	default:
-		if (!known_type(ev->header.type))
+		if (!known_type(rec_type(rec)))
 			r->meta.unknown_records++;
 		return 0;
 	}
@@ -1012,10 +1063,13 @@ static int reader_start(struct pw_reader *r)
 			    r->in.end ? "too short for a perf.data header" : "empty input");
 	}
 	h = pw_input_ptr(&r->in);
+	file_swapped = false;
 	magic = ld64(h);
+	if (magic == __builtin_bswap64(PERF_MAGIC2)) {
+		r->swapped = file_swapped = true;	/* the other byte order */
+		magic = PERF_MAGIC2;
+	}
 	hsize = ld64(h + 8);
-	if (magic == __builtin_bswap64(PERF_MAGIC2))
-		return fail(r, 0, PW_EUNSUPPORTED, "a big-endian perf.data: not supported");
 	if (magic == PERF_MAGIC1)
 		return fail(r, 0, PW_EUNSUPPORTED, "perf.data version 1 ('PERFFILE', before 2012): "
 			    "not supported; convert it with a newer perf (perf inject)");
@@ -1192,7 +1246,8 @@ static int read_records(struct pw_reader *r, bool until_formats)
 			salvage(r, off, "the input ends inside a record header");
 			break;
 		}
-		memcpy(&h, pw_input_ptr(&r->in), sizeof(h));
+		h.type = rec_type(pw_input_ptr(&r->in));
+		h.size = rec_size(pw_input_ptr(&r->in));
 		if (h.size < sizeof(h)) {
 			salvage(r, off, h.size ? "record size below 8 bytes" : "record size 0");
 			break;
@@ -1240,6 +1295,7 @@ static int read_records(struct pw_reader *r, bool until_formats)
 
 int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx)
 {
+	file_swapped = r->swapped;
 	r->derive.fn = fn;
 	r->derive.ctx = ctx;
 	return finish(r, r->done ? 0 : read_records(r, false));
@@ -1247,6 +1303,7 @@ int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx)
 
 int pw_reader_load_formats(struct pw_reader *r)
 {
+	file_swapped = r->swapped;
 	int err;
 
 	if (r->td.parsed || r->done)
@@ -1293,6 +1350,7 @@ static int keep_thread(const struct pw_qev *q, void *ctx)
 int pw_reader_load_threads(struct pw_reader *r, uint64_t *nr_samples)
 {
 	int err = 0, ferr;
+	file_swapped = r->swapped;
 
 	if (!r->done) {
 		r->threads_only = true;
@@ -1320,6 +1378,7 @@ int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *fs, pw_row_
 	uint64_t idx;
 	struct pw_tp *tp;
 	int err, id;
+	file_swapped = r->swapped;
 
 	r->derive.fn = fn;
 	r->derive.ctx = ctx;
@@ -1334,7 +1393,7 @@ int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *fs, pw_row_
 	}
 	if (!r->td.parsed)
 		return PW_ENOTRACING;
-	id = (uint16_t)ld32(fs->raw);
+	id = ld16(fs->raw);
 	if (!pw_u64map_get(&r->tpmap, (uint64_t)id, &idx)) {
 		struct pw_tp *nt = realloc(r->tps, (r->nr_tps + 1) * sizeof(*nt));
 
@@ -1380,6 +1439,7 @@ int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *fs, pw_row_
 
 int pw_reader_feed_end(struct pw_reader *r)
 {
+	file_swapped = r->swapped;
 	r->done = true;
 	return finish(r, 0);
 }
