@@ -72,8 +72,8 @@ struct pw_cdict_writer {
 		const char *str;	/* the interned copy */
 		uint32_t id;
 	} seen[PW_COL__MAX][PW_CD_SEEN];
-	/* the caller's side: rows of the current group, counts */
-	struct pw_cd_wrow *buf[2];	/* double-buffered groups of rows */
+	/* the caller's side: a batch of rows being filled, counts */
+	struct pw_cd_wrow *buf[2];	/* double-buffered batches of PW_CD_BATCH rows */
 	int cur;			/* the one being filled */
 	uint32_t rows;			/* rows in it */
 	uint64_t nrows;
@@ -89,7 +89,9 @@ struct pw_cdict_writer {
 	struct pw_cd_buf tlo;		/* time_ns: low bytes of the deltas */
 	struct pw_cd_buf zbuf;
 	struct pw_cd_pred pred;
-	uint64_t enc_rows;		/* rows encoded so far */
+	uint32_t g_rows;		/* rows of the group being encoded */
+	uint64_t g_prev, g_tmin, g_tmax;	/* its last, smallest and largest time */
+	uint64_t enc_rows;		/* rows of the groups written */
 	uint64_t off;			/* bytes written so far */
 	struct pw_cd_group *groups;
 	uint32_t ngroups, groups_cap;
@@ -317,8 +319,8 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	 * adding a row never checks or grows a buffer; pages are only touched
 	 * as tokens fill them.
 	 */
-	w->buf[0] = malloc((size_t)w->group_rows_max * sizeof(*w->buf[0]));
-	w->buf[1] = malloc((size_t)w->group_rows_max * sizeof(*w->buf[1]));
+	w->buf[0] = malloc(PW_CD_BATCH * sizeof(*w->buf[0]));
+	w->buf[1] = malloc(PW_CD_BATCH * sizeof(*w->buf[1]));
 	e = w->buf[0] && w->buf[1] ? 0 : PW_ENOMEM;
 	e = e ?: buf_reserve(&w->tlo, w->group_rows_max);
 	for (int c = 0; c < PW_COL__MAX; c++)
@@ -388,25 +390,33 @@ static int64_t string_id(struct pw_cdict_writer *w, int c, const char *s)
 	return id;
 }
 
-/* Encodes @n rows into column tokens, then compresses and writes them. */
-static int encode_group(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows, uint32_t n)
+/*
+ * Encodes @n rows into column tokens; each group that fills is compressed
+ * and written. Groups go on from one batch to the next.
+ */
+static int encode_rows(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows, uint32_t n)
 {
-	uint64_t prev = 0, tmin = UINT64_MAX, tmax = 0;
 	int err = 0;
 
-	pw_cd_pred_reset(&w->pred);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pw_cd_wrow *r = &rows[i];
-		uint64_t d = r->time - prev, pd, pwait;
+		uint64_t d, pd, pwait;
 
+		if (!w->g_rows) {
+			pw_cd_pred_reset(&w->pred);
+			w->g_prev = 0;
+			w->g_tmin = UINT64_MAX;
+			w->g_tmax = 0;
+		}
+		d = r->time - w->g_prev;
 		w->tlo.p[w->tlo.len++] = (uint8_t)d;
 		w->col[PW_COL_TIME_NS].len += pw_cd_put_varint(w->col[PW_COL_TIME_NS].p +
 							       w->col[PW_COL_TIME_NS].len, d >> 8);
-		prev = r->time;
-		if (r->time < tmin)
-			tmin = r->time;
-		if (r->time > tmax)
-			tmax = r->time;
+		w->g_prev = r->time;
+		if (r->time < w->g_tmin)
+			w->g_tmin = r->time;
+		if (r->time > w->g_tmax)
+			w->g_tmax = r->time;
 		put_int(w, PW_COL_CPU, r->cpu, 0);
 		put_int(w, PW_COL_EVENT, r->event, 0);
 		put_int(w, PW_COL_PID, r->pid, 0);
@@ -425,8 +435,14 @@ static int encode_group(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows
 
 			b->len += pw_cd_put_varint(b->p + b->len, r->str[k]);
 		}
+		if (++w->g_rows == w->group_rows_max) {
+			err = flush_group(w, w->g_rows, w->g_tmin, w->g_tmax);
+			w->g_rows = 0;
+			if (err)
+				return err;
+		}
 	}
-	return flush_group(w, n, tmin, tmax);
+	return 0;
 }
 
 static void *encoder(void *arg)
@@ -447,7 +463,7 @@ static void *encoder(void *arg)
 		n = w->job_rows;
 		pthread_mutex_unlock(&w->mu);
 		if (!w->werr)
-			encode_group(w, w->buf[b], n);
+			encode_rows(w, w->buf[b], n);
 		pthread_mutex_lock(&w->mu);
 		w->busy = false;
 		pthread_cond_broadcast(&w->cv);
@@ -488,8 +504,8 @@ static void stop_encoder(struct pw_cdict_writer *w)
 }
 
 /*
- * Hands the filled group over to the encoder thread (started with the
- * first full group), or encodes it here when that is the last group of a
+ * Hands the filled batch over to the encoder thread (started with the
+ * first full batch), or encodes it here when that is the last batch of a
  * small file or no thread can be had.
  */
 static int submit(struct pw_cdict_writer *w, bool last)
@@ -503,7 +519,7 @@ static int submit(struct pw_cdict_writer *w, bool last)
 			w->threaded = true;
 	}
 	if (!w->threaded) {
-		err = encode_group(w, w->buf[w->cur], w->rows);
+		err = encode_rows(w, w->buf[w->cur], w->rows);
 		w->rows = 0;
 		return err;
 	}
@@ -555,7 +571,7 @@ int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *r)
 		w->last_ns = r->time_ns;
 	w->stored[r->event]++;
 	w->nrows++;
-	if (++w->rows == w->group_rows_max)
+	if (++w->rows == PW_CD_BATCH)
 		return submit(w, false);
 	return 0;
 }
@@ -745,6 +761,8 @@ int pw_cdict_writer_close(struct pw_cdict_writer *w, const struct pw_meta *meta)
 	err = w->err ?: w->rows ? submit(w, true) : 0;
 	err = wait_encoder(w) ?: err;
 	stop_encoder(w);
+	if (!err && w->g_rows)
+		err = flush_group(w, w->g_rows, w->g_tmin, w->g_tmax);
 	if (!err && pw_intern_count(w->strings)) {
 		err = build_strings(w, &b);
 		err = err ? wfail(w, err, NULL) : write_frame(w, b.p, b.len, &strs);
