@@ -74,18 +74,7 @@ struct pwf {
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t perf_stops;	/* perf's own handler saw it too */
 static struct sigaction old_action[NSIG];
-static bool quiet_info;
-
-static void log_fn(enum pw_log_level level, const char *fmt, va_list ap)
-{
-	static const char *const prefix[] = { "error: ", "warning: ", "", "" };
-
-	if (level == PW_LOG_DEBUG || (level == PW_LOG_INFO && quiet_info))
-		return;
-	fprintf(stderr, "perfwhiz.so: %s", prefix[level]);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
+static int verbosity = 1;	/* 0 with --dlarg quiet: errors and warnings only */
 
 /*
  * perf stops at SIGINT by a handler of its own, then calls stop() as if
@@ -383,7 +372,7 @@ PW_EXPORT int start(void **data, void *ctx)
 	struct pwf *f;
 	int err;
 
-	pw_log_set(log_fn);
+	pw_log_to_stderr("perfwhiz.so", &verbosity);
 	if (!perf_dlfilter_fns.args || !perf_dlfilter_fns.resolve_ip) {
 		pw_err("loaded without perf's dlfilter functions: use it with perf script "
 		       "--dlfilter (perf 5.14 or later)");
@@ -397,7 +386,7 @@ PW_EXPORT int start(void **data, void *ctx)
 	f->reader_fd = -1;
 	if ((err = parse_args(f, ctx)))
 		goto fail;
-	quiet_info = f->quiet;
+	verbosity = f->quiet ? 0 : 1;
 	/* The map and the input before the output: a bad argument must not
 	 * create a file. */
 	if (f->map_path && !(f->map = pw_namemap_load(f->map_path, &err)))
@@ -525,33 +514,6 @@ PW_EXPORT int filter_event_early(void *data, const struct perf_dlfilter_sample *
 	return f->print ? 0 : 1;
 }
 
-static void summary(const struct pwf *f, const struct pw_meta *m)
-{
-	uint64_t rows = 0;
-
-	for (int i = 0; i < PW_EV__MAX; i++)
-		rows += m->stored[i];
-	fprintf(stderr, "perfwhiz.so: %s: %llu rows", f->out, (unsigned long long)rows);
-	for (int i = 0, first = 1; i < PW_EV__MAX; i++) {
-		if (!m->stored[i])
-			continue;
-		fprintf(stderr, "%s%s %llu", first ? " (" : ", ", pw_event_name(i),
-			(unsigned long long)m->stored[i]);
-		first = 0;
-	}
-	fprintf(stderr, "%s\n", rows ? ")" : "");
-	if (m->nr_dropped) {
-		fprintf(stderr, "perfwhiz.so: dropped (not kept):");
-		for (unsigned int i = 0; i < m->nr_dropped; i++)
-			fprintf(stderr, "%s %s %llu", i ? "," : "", m->dropped[i].name,
-				(unsigned long long)m->dropped[i].count);
-		fputc('\n', stderr);
-	}
-	if (m->lost || m->lost_samples)
-		fprintf(stderr, "perfwhiz.so: lost: %llu events, %llu samples\n",
-			(unsigned long long)m->lost, (unsigned long long)m->lost_samples);
-}
-
 /* Finish the output; 0, or a negative PW_E* code when nothing was written. */
 static int finish(struct pwf *f)
 {
@@ -582,7 +544,7 @@ static int finish(struct pwf *f)
 		f->cdict = NULL;
 	}
 	if (!err && !f->quiet)
-		summary(f, &meta);
+		pw_meta_summary(stderr, "perfwhiz.so", f->out, &meta);
 	pw_meta_release(&meta);
 	return err;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* log.c - error messages and the logging hook. */
+#include <stdio.h>
 #include <string.h>
 
 #include "pw-log.h"
@@ -35,4 +36,26 @@ void pw_log(enum pw_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_fn(level, fmt, ap);
 	va_end(ap);
+}
+
+static const char *stderr_prog = "perfwhiz";
+static const int *stderr_verbosity;
+
+static void stderr_log(enum pw_log_level level, const char *fmt, va_list ap)
+{
+	static const char *const prefix[] = { "error: ", "warning: ", "", "" };
+	int v = stderr_verbosity ? *stderr_verbosity : 1;
+
+	if ((level == PW_LOG_INFO && v < 1) || (level == PW_LOG_DEBUG && v < 2))
+		return;
+	fprintf(stderr, "%s: %s", stderr_prog, prefix[level]);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void pw_log_to_stderr(const char *prog, const int *verbosity)
+{
+	stderr_prog = prog;
+	stderr_verbosity = verbosity;
+	pw_log_set(stderr_log);
 }

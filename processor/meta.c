@@ -85,3 +85,36 @@ int pw_meta_copy(struct pw_meta *dst, const struct pw_meta *src)
 	}
 	return 0;
 }
+
+void pw_meta_summary(FILE *f, const char *prog, const char *what, const struct pw_meta *m)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < PW_EV__MAX; i++)
+		total += m->stored[i];
+	fprintf(f, "%s: %s: %llu rows", prog, what, (unsigned long long)total);
+	for (int i = 0, first = 1; i < PW_EV__MAX; i++) {
+		if (!m->stored[i])
+			continue;
+		fprintf(f, "%s%s %llu", first ? " (" : ", ", pw_event_name(i),
+			(unsigned long long)m->stored[i]);
+		first = 0;
+	}
+	fprintf(f, "%s\n", total ? ")" : "");
+	if (m->nr_dropped) {
+		fprintf(f, "%s: dropped (not kept):", prog);
+		for (unsigned int i = 0; i < m->nr_dropped; i++)
+			fprintf(f, "%s %s %llu", i ? "," : "", m->dropped[i].name,
+				(unsigned long long)m->dropped[i].count);
+		fputc('\n', f);
+	}
+	if (m->lost || m->lost_samples)
+		fprintf(f, "%s: lost: %llu events, %llu samples (perf could not keep up; "
+			"try a larger -m or fewer events)\n", prog, (unsigned long long)m->lost,
+			(unsigned long long)m->lost_samples);
+	if (m->unknown_records || m->unknown_ids || m->out_of_order || m->undecodable)
+		fprintf(f, "%s: skipped: %llu unknown records or features, %llu samples of "
+			"unknown id, %llu out of order, %llu undecodable\n", prog,
+			(unsigned long long)m->unknown_records, (unsigned long long)m->unknown_ids,
+			(unsigned long long)m->out_of_order, (unsigned long long)m->undecodable);
+}

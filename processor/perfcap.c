@@ -40,17 +40,6 @@ static int verbosity = 1;
 static volatile pid_t perf_pid;
 static volatile sig_atomic_t interrupted;
 
-static void log_fn(enum pw_log_level level, const char *fmt, va_list ap)
-{
-	static const char *const prefix[] = { "error: ", "warning: ", "", "" };
-
-	if ((level == PW_LOG_INFO && verbosity < 1) || (level == PW_LOG_DEBUG && verbosity < 2))
-		return;
-	fprintf(stderr, "%s: %s", prog, prefix[level]);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -182,28 +171,6 @@ static int check_dest(const char *dir)
 	return 0;
 }
 
-static void report_rows(const char *what, const struct pw_meta *m)
-{
-	uint64_t total = 0;
-
-	if (verbosity < 1)
-		return;
-	for (int i = 0; i < PW_EV__MAX; i++)
-		total += m->stored[i];
-	fprintf(stderr, "%s: %s: %llu rows", prog, what, (unsigned long long)total);
-	for (int i = 0, first = 1; i < PW_EV__MAX; i++) {
-		if (!m->stored[i])
-			continue;
-		fprintf(stderr, "%s%s %llu", first ? " (" : ", ", pw_event_name(i),
-			(unsigned long long)m->stored[i]);
-		first = 0;
-	}
-	fprintf(stderr, "%s\n", total ? ")" : "");
-	if (m->lost || m->lost_samples)
-		fprintf(stderr, "%s: lost: %llu events, %llu samples (perf could not keep up)\n",
-			prog, (unsigned long long)m->lost, (unsigned long long)m->lost_samples);
-}
-
 static int do_remap(const struct opts *o)
 {
 	struct pw_convert conv = { .input = o->remap, .input_fd = -1, .cdict = o->remap,
@@ -270,7 +237,8 @@ static int finish(int err, const char *cdict, const char *stats, const struct pw
 		pw_err("%s: %s; no output written", what, pw_strerror(err));
 		return EXIT_ERROR;
 	}
-	report_rows(what, meta);
+	if (verbosity >= 1)
+		pw_meta_summary(stderr, prog, what, meta);
 	if (verbosity > 0) {
 		if (cdict)
 			fprintf(stderr, "%s: wrote %s\n", prog, cdict);
@@ -437,7 +405,7 @@ int main(int argc, char **argv)
 	double secs;
 	int c, ret = EXIT_ERROR, err;
 
-	pw_log_set(log_fn);
+	pw_log_to_stderr(prog, &verbosity);
 	while ((c = getopt_long(argc, argv, "s:qvhV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':

@@ -36,17 +36,6 @@ static void on_signal(int sig)
 }
 static int verbosity = 1;	/* 0 quiet, 1 normal, 2 verbose */
 
-static void log_fn(enum pw_log_level level, const char *fmt, va_list ap)
-{
-	static const char *const prefix[] = { "error: ", "warning: ", "", "" };
-
-	if ((level == PW_LOG_INFO && verbosity < 1) || (level == PW_LOG_DEBUG && verbosity < 2))
-		return;
-	fprintf(stderr, "%s: %s", prog, prefix[level]);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -113,39 +102,6 @@ static void progress_fn(uint64_t done, uint64_t total, void *ctx)
 		fprintf(stderr, "\r%s: %llu MB %.1fs ", prog, (unsigned long long)(done >> 20), secs);
 	}
 	p->shown = true;
-}
-
-static void summary(const char *input, const struct pw_meta *m)
-{
-	uint64_t total = 0;
-
-	for (int i = 0; i < PW_EV__MAX; i++)
-		total += m->stored[i];
-	fprintf(stderr, "%s: %s: %llu rows", prog, input, (unsigned long long)total);
-	for (int i = 0, first = 1; i < PW_EV__MAX; i++) {
-		if (!m->stored[i])
-			continue;
-		fprintf(stderr, "%s%s %llu", first ? " (" : ", ", pw_event_name(i),
-			(unsigned long long)m->stored[i]);
-		first = 0;
-	}
-	fprintf(stderr, "%s\n", total ? ")" : "");
-	if (m->nr_dropped) {
-		fprintf(stderr, "%s: dropped (not kept):", prog);
-		for (unsigned int i = 0; i < m->nr_dropped; i++)
-			fprintf(stderr, "%s %s %llu", i ? "," : "", m->dropped[i].name,
-				(unsigned long long)m->dropped[i].count);
-		fputc('\n', stderr);
-	}
-	if (m->lost || m->lost_samples)
-		fprintf(stderr, "%s: lost: %llu events, %llu samples (perf could not keep up; "
-			"try a larger -m or fewer events)\n", prog, (unsigned long long)m->lost,
-			(unsigned long long)m->lost_samples);
-	if (m->unknown_records || m->unknown_ids || m->out_of_order || m->undecodable)
-		fprintf(stderr, "%s: skipped: %llu unknown records or features, %llu samples of unknown id, "
-			"%llu out of order, %llu undecodable\n", prog,
-			(unsigned long long)m->unknown_records, (unsigned long long)m->unknown_ids,
-			(unsigned long long)m->out_of_order, (unsigned long long)m->undecodable);
 }
 
 static void print_info(const char *input, const struct pw_meta *m)
@@ -233,7 +189,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	int c, err;
 
-	pw_log_set(log_fn);
+	pw_log_to_stderr(prog, &verbosity);
 	while ((c = getopt_long(argc, argv, "i:o:qvhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -327,7 +283,7 @@ int main(int argc, char **argv)
 	if (info)
 		print_info(conv.input, &meta);
 	else if (verbosity > 0)
-		summary(conv.input, &meta);
+		pw_meta_summary(stderr, prog, conv.input, &meta);
 	if (err == PW_ETRUNCATED)
 		pw_warn("%s: partial input: the output holds every complete record", conv.input);
 	pw_meta_release(&meta);

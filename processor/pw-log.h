@@ -62,6 +62,14 @@ void pw_log_set(pw_log_fn fn);
 void pw_log(enum pw_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/**
+ * pw_log_to_stderr - install the hook programs use: "PROG: error: ..." on
+ * standard error; info messages only when *@verbosity >= 1, debug when >= 2
+ * @prog: kept, not copied
+ * @verbosity: read at each message, so options may change it later
+ */
+void pw_log_to_stderr(const char *prog, const int *verbosity);
+
 #define pw_err(...) pw_log(PW_LOG_ERROR, __VA_ARGS__)
 #define pw_warn(...) pw_log(PW_LOG_WARN, __VA_ARGS__)
 #define pw_info(...) pw_log(PW_LOG_INFO, __VA_ARGS__)

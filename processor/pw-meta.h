@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pw-row.h"
 
@@ -69,5 +70,16 @@ int pw_meta_add_dropped(struct pw_meta *m, const char *name, uint64_t n);
  * Returns 0 or a negative PW_E* code (then @dst holds nothing to free).
  */
 int pw_meta_copy(struct pw_meta *dst, const struct pw_meta *src);
+
+/**
+ * pw_meta_summary - the counts of a conversion, as the programs report them
+ * @f: where to write (standard error, for the programs)
+ * @prog: the program's name, prefixed to each line
+ * @what: the input or output named in the first line
+ *
+ * Rows kept per event, then (only when non-zero) events dropped by name,
+ * lost events and samples, and skipped records.
+ */
+void pw_meta_summary(FILE *f, const char *prog, const char *what, const struct pw_meta *m);
 
 #endif
