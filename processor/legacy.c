@@ -25,6 +25,7 @@
 #include <traceevent/trace-seq.h>
 #include <zlib.h>
 
+#include "pw-file.h"
 #include "pw-legacy.h"
 #include "pw-log.h"
 
@@ -332,31 +333,6 @@ static int classify(struct lg *lg, const char *s, size_t len)
 
 /* ---- kvm_exit reason names ---------------------------------------------- */
 
-static char *read_small_file(const char *path, size_t max, size_t *n)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len;
-
-	if (!f)
-		return NULL;
-	buf = malloc(max + 1);
-	if (!buf)
-		goto out;
-	len = fread(buf, 1, max + 1, f);
-	if (ferror(f) || len > max) {
-		free(buf);
-		buf = NULL;
-		errno = ferror(f) ? EIO : EFBIG;
-		goto out;
-	}
-	buf[len] = '\0';
-	*n = len;
-out:
-	fclose(f);
-	return buf;
-}
-
 static bool exists(const char *path)
 {
 	return access(path, R_OK) == 0;
@@ -479,8 +455,7 @@ static bool reasons_load(struct lg_reasons *rs, const struct pw_legacy_opts *opt
 		       "the folder holding it)";
 		return false;
 	}
-	text = read_small_file(rs->path, LG_FORMAT_MAX, &len);
-	if (!text) {
+	if (pw_read_file(rs->path, LG_FORMAT_MAX, NULL, &text, &len)) {
 		*why = "it cannot be read";
 		return false;
 	}
@@ -1103,57 +1078,15 @@ out:
 int pw_legacy_read(const char *path, const struct pw_legacy_opts *opts,
 		   pw_row_fn fn, void *ctx, struct pw_meta *meta)
 {
-	unsigned char *buf = NULL;
-	size_t n = 0, cap = 0;
-	struct stat st;
-	int fd, ret;
+	char *buf;
+	size_t n;
+	int ret;
 
 	pw_meta_init(meta);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		pw_err("%s: cannot open: %s", path, strerror(errno));
-		return errno == ENOENT ? PW_ENOENT : PW_EIO;
-	}
-	/* a regular file's size, +1 to see its end without growing */
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uint64_t)st.st_size < SIZE_MAX / 2)
-		cap = (size_t)st.st_size + 1;
-	else
-		cap = 65536;
-	buf = malloc(cap);
-	for (;;) {
-		ssize_t r;
-
-		if (buf && n == cap) {
-			unsigned char *b = cap < SIZE_MAX / 2 ? realloc(buf, 2 * cap) : NULL;
-
-			if (!b) {
-				free(buf);
-				buf = NULL;
-			}
-			buf = b;
-			cap *= 2;
-		}
-		if (!buf) {
-			ret = PW_ENOMEM;
-			pw_err("%s: out of memory", path);
-			goto out;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			pw_err("%s: read error: %s", path, strerror(errno));
-			ret = PW_EIO;
-			goto out;
-		}
-		if (!r)
-			break;
-		n += (size_t)r;
-	}
+	ret = pw_read_file(path, 0, "", &buf, &n);
+	if (ret)
+		return ret;
 	ret = pw_legacy_read_mem(buf, n, path, opts, fn, ctx, meta);
-out:
-	close(fd);
 	free(buf);
 	return ret;
 }

@@ -10,6 +10,7 @@
 
 #include <csv.h>
 
+#include "pw-file.h"
 #include "pw-log.h"
 #include "pw-namemap.h"
 #include "pw-sha256.h"
@@ -443,54 +444,18 @@ err:
 struct pw_namemap *pw_namemap_load(const char *path, int *err)
 {
 	struct pw_namemap *m = NULL;
-	size_t n = 0, cap = 0;
-	char *buf = NULL;
-	int fd, ret;
+	char *buf;
+	size_t n;
+	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = errno == ENOENT ? PW_ENOENT : PW_EIO;
-		pw_err("%s: cannot open the mapping file: %s", path, strerror(errno));
-		goto out;
-	}
 	/* Read to the end (a pipe or process substitution works too). */
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *b;
-
-			if (cap > PW_NAMEMAP_MAX_FILE) {
-				pw_err("%s: larger than %u MiB, not a mapping file", path,
-				       PW_NAMEMAP_MAX_FILE >> 20);
-				ret = PW_EFORMAT;
-				goto out;
-			}
-			cap = cap ? 2 * cap : 65536;
-			b = realloc(buf, cap);
-			if (!b) {
-				ret = PW_ENOMEM;
-				goto out;
-			}
-			buf = b;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			pw_err("%s: read error: %s", path, strerror(errno));
-			ret = PW_EIO;
-			goto out;
-		}
-		if (!r)
-			break;
-		n += (size_t)r;
+	ret = pw_read_file(path, PW_NAMEMAP_MAX_FILE, "the mapping file", &buf, &n);
+	if (!ret) {
+		m = pw_namemap_load_mem(buf, n, path, &ret);
+		free(buf);
+	} else if (ret == PW_EFORMAT) {
+		pw_err("%s: not a mapping file", path);
 	}
-	m = pw_namemap_load_mem(buf, n, path, &ret);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	if (err)
 		*err = m ? 0 : ret;
 	return m;

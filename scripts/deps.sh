@@ -14,7 +14,7 @@ check_only=0
 if [ "${1:-}" = "--check" ]; then check_only=1; shift; fi
 prefix=${1:-$here/build/deps}
 
-pkgs=(build-essential pkg-config xz-utils python3 clang libclang-rt-dev
+pkgs=(build-essential pkg-config xz-utils python3 zstd clang libclang-rt-dev
       libtraceevent-dev libtracefs-dev libcsv-dev libzstd-dev libcmocka-dev
       libmsgpack-dev zlib1g-dev gnuplot-nox linux-perf)
 

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* pw-file.h - reading a whole (small) input file into memory. */
+#ifndef PW_FILE_H
+#define PW_FILE_H
+
+#include <stddef.h>
+
+/**
+ * pw_read_file - read all of @path (a regular file, pipe or FIFO)
+ * @max: refuse an input larger than this many bytes (PW_EFORMAT); 0: no limit
+ * @what: how messages name the file ("the mapping file", or "" for none);
+ *        NULL: log nothing
+ * @buf: set to the bytes plus a terminating NUL; the caller frees it
+ * @n: set to the number of bytes (without the NUL)
+ *
+ * Returns 0; PW_ENOENT or PW_EIO when it cannot be opened, PW_EIO on a read
+ * error, PW_EFORMAT when larger than @max, PW_ENOMEM. errno is kept for the
+ * caller when @what is NULL.
+ */
+int pw_read_file(const char *path, size_t max, const char *what, char **buf, size_t *n);
+
+#endif
