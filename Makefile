@@ -163,6 +163,7 @@ install: $(PROGS) $(PLUGIN)
 	$(if $(PLUGIN),install -m 0644 $(PLUGIN) $(DESTDIR)$(LIBDIR)/perfwhiz/)
 	install -m 0644 $(wildcard docs/*.1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(wildcard data/*) $(DESTDIR)$(DATADIR)/perfwhiz/
+	install -m 0755 scripts/create-vm-csv.sh scripts/openstack-map $(DESTDIR)$(DATADIR)/perfwhiz/
 
 # Fuzzing (clang's libFuzzer): make fuzz [FUZZ_SECONDS=60] [FUZZERS=...]
 FUZZ_CC      ?= clang
