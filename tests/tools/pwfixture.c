@@ -310,6 +310,21 @@ static void put_attr(struct buf *b, const struct perf_event_attr *a)
 		store_int(dst + off, load_native(src + off, 8), 8);
 }
 
+/*
+ * put_attr_sized - @a in @n bytes, its attr.size: cut after the first @n
+ * bytes (an older ABI) or followed by zeros (a newer one)
+ */
+static void put_attr_sized(struct buf *b, const struct perf_event_attr *a, size_t n)
+{
+	size_t at = b->len;
+
+	put_attr(b, a);
+	if (n < sizeof(*a))
+		b->len = at + n;
+	else
+		buf_grow(b, n - sizeof(*a));
+}
+
 /* A feature string: u32 length (padded to NAME_ALIGN, with the NUL), text. */
 static void put_string(struct buf *b, const char *s)
 {
@@ -765,6 +780,55 @@ static uint64_t event_id(const struct event *ev, uint32_t cpu)
 	return (uint64_t)(ev - events) * nr_cpus + cpu + 1;
 }
 
+/*
+ * Layout options, for every event or one (--attr-size [EVENT=]N,
+ * --no-identifier[=EVENT], --no-sample-id-all[=EVENT]); the last one that
+ * names an event, or names none, wins.
+ */
+struct evopt {
+	const char *event;	/* without its system; NULL: every event */
+	unsigned long v;
+};
+#define MAX_EVOPTS 64
+static struct evopt attr_size_opts[MAX_EVOPTS], no_ident_opts[MAX_EVOPTS],
+		    no_sid_opts[MAX_EVOPTS];
+static size_t nr_attr_size_opts, nr_no_ident_opts, nr_no_sid_opts;
+
+static void add_evopt(struct evopt *o, size_t *n, const char *event, unsigned long v)
+{
+	const char *colon = event ? strchr(event, ':') : NULL;
+
+	if (*n == MAX_EVOPTS)
+		die("more than %d layout options of one kind", MAX_EVOPTS);
+	o[(*n)++] = (struct evopt){ colon ? colon + 1 : event, v };
+}
+
+static unsigned long evopt(const struct evopt *o, size_t n, const struct event *ev,
+			   unsigned long dflt)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!o[i].event || !strcmp(o[i].event, ev->name))
+			dflt = o[i].v;
+	return dflt;
+}
+
+/* the size of @ev's perf_event_attr in the file: its attr.size */
+static size_t attr_size_of(const struct event *ev)
+{
+	return evopt(attr_size_opts, nr_attr_size_opts, ev, sizeof(struct perf_event_attr));
+}
+
+/* IDENTIFIER (first in samples, last in trailers), or else ID after TIME */
+static bool has_identifier(const struct event *ev)
+{
+	return !evopt(no_ident_opts, nr_no_ident_opts, ev, 0);
+}
+
+static bool has_sample_id_all(const struct event *ev)
+{
+	return !evopt(no_sid_opts, nr_no_sid_opts, ev, 0);
+}
+
 static void need_args(const struct line *l, int min, int max, const char *usage)
 {
 	if (l->ntok < min || l->ntok > max)
@@ -860,27 +924,45 @@ static void scan_spec(void)
 		first_time = 0;
 }
 
-/* sample_id_all trailer for IDENTIFIER|TID|TIME|CPU: pid, tid, time, cpu, id */
-static void put_id_trailer(struct buf *b, uint32_t pid, uint32_t tid,
-			   uint64_t time, uint32_t cpu, uint64_t id)
+/*
+ * The sample_id_all trailer of a record @ev's buffer carries, for
+ * TID|TIME|CPU and IDENTIFIER (pid, tid, time, cpu, id) or ID (pid, tid,
+ * time, id, cpu); nothing when @ev has no sample_id_all.
+ */
+static void put_id_trailer(struct buf *b, const struct event *ev, uint32_t pid,
+			   uint32_t tid, uint64_t time, uint32_t cpu, uint64_t id)
 {
+	if (!has_sample_id_all(ev))
+		return;
 	put_u32(b, pid);
 	put_u32(b, tid);
 	put_u64(b, time);
+	if (!has_identifier(ev))
+		put_u64(b, id);
 	put_u32(b, cpu);
 	put_u32(b, 0);
-	put_u64(b, id);
+	if (has_identifier(ev))
+		put_u64(b, id);
 }
-#define ID_TRAILER_SIZE 32
 
-/* "ID|EVENT": a number is written as is (it may match no attr, on purpose) */
-static uint64_t want_id(const char *s, uint32_t cpu)
+static size_t id_trailer_size(const struct event *ev)
+{
+	return has_sample_id_all(ev) ? 32 : 0;
+}
+
+/*
+ * "ID|EVENT": a number is written as is (it may match no attr, on purpose);
+ * *@ev is the event whose buffer the record is in (the first for a number).
+ */
+static uint64_t want_id(const char *s, uint32_t cpu, const struct event **ev)
 {
 	uint64_t v;
 
+	*ev = &events[0];
 	if (parse_uint(s, &v))
 		return v;
-	return event_id(use_event(s), cpu);
+	*ev = use_event(s);
+	return event_id(*ev, cpu);
 }
 
 static void emit_sample(const struct line *l)
@@ -961,11 +1043,14 @@ static void emit_sample(const struct line *l)
 	raw_size = align8(4 + payload.len) - 4;
 	size = sizeof(struct perf_event_header) + 8 * 6 + 4 + raw_size;
 	put_header(&data, PERF_RECORD_SAMPLE, PERF_RECORD_MISC_KERNEL, size);
-	put_u64(&data, event_id(ev, cpu));	/* IDENTIFIER */
+	if (has_identifier(ev))
+		put_u64(&data, event_id(ev, cpu));	/* IDENTIFIER */
 	put_u64(&data, 0);			/* IP */
 	put_u32(&data, pid);			/* TID */
 	put_u32(&data, tid);
 	put_u64(&data, time);			/* TIME */
+	if (!has_identifier(ev))
+		put_u64(&data, event_id(ev, cpu));	/* ID */
 	put_u32(&data, cpu);			/* CPU */
 	put_u32(&data, 0);
 	put_u64(&data, 1);			/* PERIOD */
@@ -988,14 +1073,14 @@ static void emit_comm(const struct line *l)
 	uint32_t cpu = l->ntok > 5 ? want_cpu(l->tok[5]) : 0;
 	struct perf_record_comm c = {
 		.header = { .type = PERF_RECORD_COMM,
-			    .size = fixed + name_size + ID_TRAILER_SIZE },
+			    .size = fixed + name_size + id_trailer_size(&events[0]) },
 		.pid = want_pid(l->tok[1], "PID"),
 		.tid = want_pid(l->tok[2], "TID"),
 	};
 
 	put_struct(&data, &c, fixed, m, sizeof(m) / sizeof(m[0]));
 	memcpy(buf_grow(&data, name_size), name, strlen(name));
-	put_id_trailer(&data, c.pid, c.tid, time, cpu, event_id(&events[0], cpu));
+	put_id_trailer(&data, &events[0], c.pid, c.tid, time, cpu, event_id(&events[0], cpu));
 }
 
 /* fork: the trailer names the parent (the task running); exit: the task */
@@ -1012,7 +1097,7 @@ static void emit_fork_exit(const struct line *l, uint32_t type)
 	uint32_t cpu = l->ntok > 6 ? want_cpu(l->tok[6]) : 0;
 	struct perf_record_fork r = {
 		.header = { .type = type,
-			    .size = sizeof(r) + ID_TRAILER_SIZE },
+			    .size = sizeof(r) + id_trailer_size(&events[0]) },
 		.pid = want_pid(l->tok[1], "PID"),
 		.ppid = want_pid(l->tok[2], "PPID"),
 		.tid = want_pid(l->tok[3], "TID"),
@@ -1022,9 +1107,11 @@ static void emit_fork_exit(const struct line *l, uint32_t type)
 
 	put_struct(&data, &r, sizeof(r), m, sizeof(m) / sizeof(m[0]));
 	if (type == PERF_RECORD_FORK)
-		put_id_trailer(&data, r.ppid, r.ptid, r.time, cpu, event_id(&events[0], cpu));
+		put_id_trailer(&data, &events[0], r.ppid, r.ptid, r.time, cpu,
+			       event_id(&events[0], cpu));
 	else
-		put_id_trailer(&data, r.pid, r.tid, r.time, cpu, event_id(&events[0], cpu));
+		put_id_trailer(&data, &events[0], r.pid, r.tid, r.time, cpu,
+			       event_id(&events[0], cpu));
 }
 
 static void emit_lost(const struct line *l)
@@ -1036,15 +1123,17 @@ static void emit_lost(const struct line *l)
 	};
 	uint64_t time = l->ntok > 3 ? want_time(l->tok[3]) : 0;
 	uint32_t cpu = l->ntok > 4 ? want_cpu(l->tok[4]) : 0;
+	const struct event *ev;
+	uint64_t id = want_id(l->tok[1], cpu, &ev);
 	struct perf_record_lost r = {
 		.header = { .type = PERF_RECORD_LOST,
-			    .size = sizeof(r) + ID_TRAILER_SIZE },
-		.id = want_id(l->tok[1], cpu),
+			    .size = sizeof(r) + id_trailer_size(ev) },
+		.id = id,
 		.lost = want_uint(l->tok[2], "COUNT", UINT64_MAX),
 	};
 
 	put_struct(&data, &r, sizeof(r), m, sizeof(m) / sizeof(m[0]));
-	put_id_trailer(&data, UINT32_MAX, UINT32_MAX, time, cpu, r.id);
+	put_id_trailer(&data, ev, UINT32_MAX, UINT32_MAX, time, cpu, r.id);
 }
 
 static void emit_lost_samples(const struct line *l)
@@ -1055,15 +1144,16 @@ static void emit_lost_samples(const struct line *l)
 	};
 	uint64_t time = l->ntok > 3 ? want_time(l->tok[3]) : 0;
 	uint32_t cpu = l->ntok > 4 ? want_cpu(l->tok[4]) : 0;
-	uint64_t id = want_id(l->tok[1], cpu);
+	const struct event *ev;
+	uint64_t id = want_id(l->tok[1], cpu, &ev);
 	struct perf_record_lost_samples r = {
 		.header = { .type = PERF_RECORD_LOST_SAMPLES,
-			    .size = sizeof(r) + ID_TRAILER_SIZE },
+			    .size = sizeof(r) + id_trailer_size(ev) },
 		.lost = want_uint(l->tok[2], "COUNT", UINT64_MAX),
 	};
 
 	put_struct(&data, &r, sizeof(r), m, sizeof(m) / sizeof(m[0]));
-	put_id_trailer(&data, UINT32_MAX, UINT32_MAX, time, cpu, id);
+	put_id_trailer(&data, ev, UINT32_MAX, UINT32_MAX, time, cpu, id);
 }
 
 /* Pass 2: the records, in line order. */
@@ -1099,14 +1189,15 @@ static struct perf_event_attr event_attr(const struct event *ev)
 {
 	struct perf_event_attr a = {
 		.type = PERF_TYPE_TRACEPOINT,
-		.size = sizeof(a),
+		.size = attr_size_of(ev),
 		.config = ev->tp_id,
 		.sample_period = 1,
-		.sample_type = SAMPLE_TYPE,
+		.sample_type = has_identifier(ev) ? SAMPLE_TYPE :
+			       (SAMPLE_TYPE & ~(uint64_t)PERF_SAMPLE_IDENTIFIER) | PERF_SAMPLE_ID,
 		.read_format = PERF_FORMAT_ID | PERF_FORMAT_LOST,
 		.disabled = 1,
 		.inherit = 1,
-		.sample_id_all = 1,
+		.sample_id_all = has_sample_id_all(ev),
 		.exclude_guest = 1,
 	};
 
@@ -1234,6 +1325,7 @@ static size_t build_features(struct feature *f, bool with_tracing_data)
 		struct perf_event_attr a = event_attr(&events[i]);
 		char name[256];
 
+		a.size = sizeof(a);	/* one attr size for every event here */
 		snprintf(name, sizeof(name), "%s:%s", events[i].system, events[i].name);
 		put_attr(&f[n].body, &a);
 		put_u32(&f[n].body, nr_cpus);
@@ -1260,14 +1352,18 @@ static void build_file(struct buf *out)
 {
 	struct feature feat[MAX_FEATURES] = { 0 };
 	size_t nr_feat = build_features(feat, true);
-	size_t attr_size = sizeof(struct perf_event_attr) + 16;
+	size_t attr_size = 0;	/* the largest attr + its ids section; smaller ones padded */
 	size_t ids_off = FILE_HEADER_SIZE;
 	size_t ids_size = (size_t)nr_cpus * 8;
 	size_t attrs_off = ids_off + nr_events * ids_size;
-	size_t data_off = attrs_off + nr_events * attr_size;
+	size_t data_off;
 	uint64_t bitmap[FEAT_BITS / 64] = { 0 };
 	uint64_t sec_off;
 
+	for (size_t i = 0; i < nr_events; i++)
+		if (attr_size_of(&events[i]) + 16 > attr_size)
+			attr_size = attr_size_of(&events[i]) + 16;
+	data_off = attrs_off + nr_events * attr_size;
 	put_u64(out, PERF_MAGIC2);
 	put_u64(out, FILE_HEADER_SIZE);
 	put_u64(out, attr_size);
@@ -1287,7 +1383,8 @@ static void build_file(struct buf *out)
 	for (size_t i = 0; i < nr_events; i++) {
 		struct perf_event_attr a = event_attr(&events[i]);
 
-		put_attr(out, &a);
+		put_attr_sized(out, &a, a.size);
+		buf_grow(out, attr_size - 16 - a.size);
 		put_u64(out, ids_off + i * ids_size);
 		put_u64(out, ids_size);
 	}
@@ -1335,9 +1432,9 @@ static void build_pipe(struct buf *out)
 		struct perf_event_attr a = event_attr(&events[i]);
 
 		put_header(out, PERF_RECORD_HEADER_ATTR, 0,
-			   offsetof(struct perf_record_header_attr, attr) + sizeof(a) +
+			   offsetof(struct perf_record_header_attr, attr) + a.size +
 			   (size_t)nr_cpus * 8);
-		put_attr(out, &a);
+		put_attr_sized(out, &a, a.size);
 		put_ids(out, &events[i]);
 	}
 
@@ -1522,6 +1619,12 @@ static void usage(FILE *f)
 "                          picks VMX for Intel, SVM for AMD, e.g. AuthenticAMD,25,1,1)\n"
 "  -n, --no-rounds         omit FINISHED_ROUND records even where the spec has `round`\n"
 "  -t, --tracing-version V tracing data version 0.6 (default, with saved cmdlines) or 0.5\n"
+"      --attr-size [EVENT=]N  perf_event_attr of N bytes (64, the first ABI, to 4096,\n"
+"                          a multiple of 8: cut, or zero-extended), for every event\n"
+"                          or for EVENT; the file layout pads each to the largest\n"
+"      --no-identifier[=EVENT]  sample_type ID after TIME instead of IDENTIFIER\n"
+"      --no-sample-id-all[=EVENT]  no sample_id_all: no trailer on the records of\n"
+"                          that event's buffer (COMM/FORK/EXIT: the first event's)\n"
 "  -h, --help              this text\n"
 "\n"
 "SPEC lines (# comments and blank lines are ignored; records are written in\n"
@@ -1558,6 +1661,9 @@ int main(int argc, char **argv)
 		{ "cpuid", required_argument, NULL, 'c' },
 		{ "no-rounds", no_argument, NULL, 'n' },
 		{ "tracing-version", required_argument, NULL, 't' },
+		{ "attr-size", required_argument, NULL, 256 },
+		{ "no-identifier", optional_argument, NULL, 257 },
+		{ "no-sample-id-all", optional_argument, NULL, 258 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1580,6 +1686,29 @@ int main(int argc, char **argv)
 			if (strcmp(optarg, "0.5") && strcmp(optarg, "0.6"))
 				die("--tracing-version: 0.5 or 0.6, not '%s'", optarg);
 			tracing_version = optarg;
+			break;
+		case 256: {
+			char *eq = strrchr(optarg, '='), *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(eq ? eq + 1 : optarg, &end, 10);
+			if (errno || *end || end == (eq ? eq + 1 : optarg) || n < 64 || n > 4096 ||
+			    n % 8) {
+				fprintf(stderr, "%s: --attr-size: [EVENT=]N, N a multiple of 8 "
+					"from 64 to 4096, not '%s'\n", prog, optarg);
+				return 2;
+			}
+			if (eq)
+				*eq = '\0';
+			add_evopt(attr_size_opts, &nr_attr_size_opts, eq ? optarg : NULL, n);
+			break;
+		}
+		case 257:
+			add_evopt(no_ident_opts, &nr_no_ident_opts, optarg, 1);
+			break;
+		case 258:
+			add_evopt(no_sid_opts, &nr_no_sid_opts, optarg, 1);
 			break;
 		case 'h': usage(stdout); return 0;
 		default:
