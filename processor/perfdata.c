@@ -619,13 +619,17 @@ static int parse_sample(const struct perf_event_attr *a, const uint8_t *p, size_
 	return 0;
 }
 
-/* The attr of a sample record, or -1 when its id matches none. */
+/*
+ * The attr of a sample record, or -1 when its id matches none: also with a
+ * single attr, whose samples need no id but are not its own when they carry
+ * an id that is not in its list.
+ */
 static int sample_attr(struct pw_reader *r, const uint8_t *rec, size_t size)
 {
 	uint64_t v;
 	size_t pos;
 
-	if (r->nr_attrs == 1)
+	if (r->nr_attrs == 1 && (r->id_pos < 0 || !r->ids.count))
 		return 0;
 	if (r->all_identifier)
 		pos = 8;
@@ -697,7 +701,12 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 	int ai = sample_attr(r, rec, size), err;
 
 	if (ai < 0) {
-		r->meta.unknown_ids++;
+		if (!r->meta.unknown_ids++ && r->nr_attrs > 1 && r->id_pos < 0 &&
+		    !r->all_identifier)
+			pw_warn("%s: offset %llu: the events' sample types do not put the sample id "
+				"at one place (PERF_SAMPLE_IDENTIFIER on every event, or ID after "
+				"the same fields): samples cannot be told apart and are counted as "
+				"of unknown id", r->name, (unsigned long long)off);
 		return 0;
 	}
 	if (parse_sample(&r->attrs[ai].a, rec, size, &s)) {
