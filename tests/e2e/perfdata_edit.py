@@ -3,6 +3,9 @@
 
   perfdata_edit.py records FILE            offset, type and size of each record
                                            of the data section (file layout)
+  perfdata_edit.py features FILE           bit, offset and size of each feature
+                                           section, after "table OFFSET" (file
+                                           layout)
   perfdata_edit.py poke FILE OFF FMT VALUE write struct.pack(FMT, VALUE) at OFF
   perfdata_edit.py replace FILE OLD NEW    replace the first OLD bytes with NEW
                                            (same length)
@@ -35,9 +38,25 @@ def records(path):
         sys.stdout = None
 
 
+def features(path):
+    d = open(path, "rb").read()
+    off, size = struct.unpack_from("<QQ", d, 40)
+    bits = struct.unpack_from("<4Q", d, 72)
+    table = off + size
+    print(f"table {table}")
+    k = 0
+    for b in range(256):
+        if bits[b // 64] >> (b % 64) & 1:
+            foff, fsize = struct.unpack_from("<QQ", d, table + 16 * k)
+            print(f"{b} {foff} {fsize}")
+            k += 1
+
+
 def main(a):
     if a[0] == "records":
         records(a[1])
+    elif a[0] == "features":
+        features(a[1])
     elif a[0] == "poke":
         with open(a[1], "r+b") as f:
             f.seek(int(a[2]))
