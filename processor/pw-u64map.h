@@ -23,11 +23,32 @@ void pw_u64map_init(struct pw_u64map *m);
 /** pw_u64map_release - free the storage of @m (the struct itself is the caller's) */
 void pw_u64map_release(struct pw_u64map *m);
 
+/* The slot hash of @key (internal to the map). */
+static inline uint64_t pw_u64map_mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
 /**
  * pw_u64map_get - look @key up
- * Returns true and sets *@val when present.
+ * Returns true and sets *@val when present. Inline: it is on the path of
+ * every sample (sample ids, tasks, cached decodings).
  */
-bool pw_u64map_get(const struct pw_u64map *m, uint64_t key, uint64_t *val);
+static inline bool pw_u64map_get(const struct pw_u64map *m, uint64_t key, uint64_t *val)
+{
+	if (!m->used)
+		return false;
+	for (uint64_t i = pw_u64map_mix(key) & m->mask; m->used[i]; i = (i + 1) & m->mask) {
+		if (m->keys[i] == key) {
+			*val = m->vals[i];
+			return true;
+		}
+	}
+	return false;
+}
 
 /**
  * pw_u64map_put - set @key to @val (insert or replace)

@@ -5,14 +5,6 @@
 #include "pw-log.h"
 #include "pw-u64map.h"
 
-static inline uint64_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
-}
-
 void pw_u64map_init(struct pw_u64map *m)
 {
 	m->keys = m->vals = NULL;
@@ -29,19 +21,6 @@ void pw_u64map_release(struct pw_u64map *m)
 	pw_u64map_init(m);
 }
 
-bool pw_u64map_get(const struct pw_u64map *m, uint64_t key, uint64_t *val)
-{
-	if (!m->used)
-		return false;
-	for (uint64_t i = mix(key) & m->mask; m->used[i]; i = (i + 1) & m->mask) {
-		if (m->keys[i] == key) {
-			*val = m->vals[i];
-			return true;
-		}
-	}
-	return false;
-}
-
 static int rehash(struct pw_u64map *m, uint64_t slots)
 {
 	struct pw_u64map n = { .mask = slots - 1 };
@@ -56,7 +35,7 @@ static int rehash(struct pw_u64map *m, uint64_t slots)
 	for (uint64_t i = 0; m->used && i <= m->mask; i++) {
 		if (!m->used[i])
 			continue;
-		uint64_t j = mix(m->keys[i]) & n.mask;
+		uint64_t j = pw_u64map_mix(m->keys[i]) & n.mask;
 
 		while (n.used[j])
 			j = (j + 1) & n.mask;
@@ -80,7 +59,7 @@ int pw_u64map_put(struct pw_u64map *m, uint64_t key, uint64_t val)
 		if (err)
 			return err;
 	}
-	for (i = mix(key) & m->mask; m->used[i]; i = (i + 1) & m->mask) {
+	for (i = pw_u64map_mix(key) & m->mask; m->used[i]; i = (i + 1) & m->mask) {
 		if (m->keys[i] == key) {
 			m->vals[i] = val;
 			return 0;
