@@ -25,7 +25,7 @@ void pw_input_release(struct pw_input *in)
 	in->buf = NULL;
 }
 
-size_t pw_input_need(struct pw_input *in, size_t n)
+size_t pw_input_fill(struct pw_input *in, size_t n)
 {
 	size_t have = in->end - in->start;
 

@@ -53,8 +53,13 @@ struct pw_input {
 
 int pw_input_init(struct pw_input *in, int fd, const char *name, size_t cap);
 void pw_input_release(struct pw_input *in);
+/* pw_input_need() when the buffer does not hold @n bytes: reads more. */
+size_t pw_input_fill(struct pw_input *in, size_t n);
 /* Make @n bytes available at pw_input_ptr(); returns how many are (< @n at end). */
-size_t pw_input_need(struct pw_input *in, size_t n);
+static inline size_t pw_input_need(struct pw_input *in, size_t n)
+{
+	return in->end - in->start >= n ? n : pw_input_fill(in, n);
+}
 static inline const uint8_t *pw_input_ptr(const struct pw_input *in)
 {
 	return in->buf + in->start;
