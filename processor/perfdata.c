@@ -43,7 +43,15 @@ struct rattr {
 	struct perf_event_attr a;	/* zero-extended from the file's size */
 	char *name;			/* from EVENT_DESC, if any */
 	int tp;				/* index into r->tps, -1 not resolved */
+	/* Where a sample's fields are when none of variable size comes
+	 * before RAW (fixed): byte offsets in the record, -1 when absent,
+	 * and the bytes a sample needs up to the raw data. */
+	bool fixed;
+	int16_t o_id, o_tid, o_time, o_cpu, o_raw;
+	uint16_t min_size;
 };
+
+#define ID_CACHE 64	/* sample ids remembered with their attr */
 
 struct sample {
 	uint64_t id, time;
@@ -65,6 +73,10 @@ struct pw_reader {
 	struct rattr *attrs;
 	unsigned int nr_attrs;
 	struct pw_u64map ids;	/* sample id -> attr index */
+	struct {
+		uint64_t id;
+		unsigned int ai1;	/* attr index + 1; 0: empty */
+	} idc[ID_CACHE];	/* recent ids of r->ids, by their low bits */
 	struct pw_u64map idcpu;	/* sample id -> CPU, from ID_INDEX */
 	bool all_identifier;	/* every attr has PERF_SAMPLE_IDENTIFIER */
 	int id_pos;		/* u64 index of PERF_SAMPLE_ID in samples, -1 none */
@@ -194,6 +206,47 @@ static int id_pos_of(uint64_t st)
 
 /* ---- attributes ---- */
 
+/* The sample layout of @ra (see struct rattr), as parse_sample() reads it. */
+static void attr_layout(struct rattr *ra)
+{
+	uint64_t st = ra->a.sample_type, rf = ra->a.read_format;
+	int off = sizeof(struct perf_event_header);
+
+	ra->fixed = false;
+	ra->o_id = ra->o_tid = ra->o_time = ra->o_cpu = ra->o_raw = -1;
+	if (st & PERF_SAMPLE_IDENTIFIER)
+		ra->o_id = off, off += 8;
+	if (st & PERF_SAMPLE_IP)
+		off += 8;
+	if (st & PERF_SAMPLE_TID)
+		ra->o_tid = off, off += 8;
+	if (st & PERF_SAMPLE_TIME)
+		ra->o_time = off, off += 8;
+	if (st & PERF_SAMPLE_ADDR)
+		off += 8;
+	if (st & PERF_SAMPLE_ID)
+		ra->o_id = off, off += 8;
+	if (st & PERF_SAMPLE_STREAM_ID)
+		off += 8;
+	if (st & PERF_SAMPLE_CPU)
+		ra->o_cpu = off, off += 8;
+	if (st & PERF_SAMPLE_PERIOD)
+		off += 8;
+	if (st & PERF_SAMPLE_READ) {
+		if (rf & PERF_FORMAT_GROUP)
+			return;
+		off += 8 * (1 + !!(rf & PERF_FORMAT_ID) + !!(rf & PERF_FORMAT_LOST) +
+			    !!(rf & PERF_FORMAT_TOTAL_TIME_ENABLED) +
+			    !!(rf & PERF_FORMAT_TOTAL_TIME_RUNNING));
+	}
+	if (st & PERF_SAMPLE_CALLCHAIN)
+		return;
+	if (st & PERF_SAMPLE_RAW)
+		ra->o_raw = off, off += 4;
+	ra->min_size = off;
+	ra->fixed = true;
+}
+
 static int attr_add(struct pw_reader *r, const uint8_t *p, size_t avail, uint32_t attr_size,
 		    uint64_t off, unsigned int *idx)
 {
@@ -237,6 +290,7 @@ static int attr_add(struct pw_reader *r, const uint8_t *p, size_t avail, uint32_
 		ra->a.branch_sample_type = size >= 80 ? ld64(p + 72) : 0;
 	}
 	ra->tp = -1;
+	attr_layout(ra);
 	*idx = r->nr_attrs++;
 
 	r->all_identifier = true;
@@ -254,6 +308,7 @@ static int attr_add(struct pw_reader *r, const uint8_t *p, size_t avail, uint32_
 
 static int id_add(struct pw_reader *r, uint64_t id, unsigned int idx)
 {
+	r->idc[id % ID_CACHE].ai1 = 0;
 	return pw_u64map_put(&r->ids, id, idx);
 }
 
@@ -619,6 +674,29 @@ static int parse_sample(const struct perf_event_attr *a, const uint8_t *p, size_
 	return 0;
 }
 
+/* parse_sample() for an attr whose fields are at fixed offsets. */
+static inline int parse_fixed(const struct rattr *ra, const uint8_t *rec, size_t size,
+			      struct sample *s)
+{
+	if (size < ra->min_size)
+		return PW_EFORMAT;
+	s->has_id = ra->o_id >= 0;
+	s->id = s->has_id ? ld64(rec + ra->o_id) : 0;
+	s->pid = ra->o_tid >= 0 ? ld32(rec + ra->o_tid) : 0;
+	s->tid = ra->o_tid >= 0 ? ld32(rec + ra->o_tid + 4) : 0;
+	s->time = ra->o_time >= 0 ? ld64(rec + ra->o_time) : 0;
+	s->cpu = ra->o_cpu >= 0 ? ld32(rec + ra->o_cpu) : 0;
+	s->raw = NULL;
+	s->raw_size = 0;
+	if (ra->o_raw >= 0) {
+		s->raw_size = ld32(rec + ra->o_raw);
+		if (s->raw_size > size - ra->min_size)
+			return PW_EFORMAT;
+		s->raw = rec + ra->min_size;
+	}
+	return 0;
+}
+
 /*
  * The attr of a sample record, or -1 when its id matches none: also with a
  * single attr, whose samples need no id but are not its own when they carry
@@ -626,7 +704,7 @@ static int parse_sample(const struct perf_event_attr *a, const uint8_t *p, size_
  */
 static int sample_attr(struct pw_reader *r, const uint8_t *rec, size_t size)
 {
-	uint64_t v;
+	uint64_t v, id;
 	size_t pos;
 
 	if (r->nr_attrs == 1 && (r->id_pos < 0 || !r->ids.count))
@@ -639,8 +717,13 @@ static int sample_attr(struct pw_reader *r, const uint8_t *rec, size_t size)
 		return -1;
 	if (pos + 8 > size)
 		return -1;
-	if (!pw_u64map_get(&r->ids, ld64(rec + pos), &v))
+	id = ld64(rec + pos);
+	if (r->idc[id % ID_CACHE].ai1 && r->idc[id % ID_CACHE].id == id)
+		return (int)r->idc[id % ID_CACHE].ai1 - 1;
+	if (!pw_u64map_get(&r->ids, id, &v))
 		return -1;
+	r->idc[id % ID_CACHE].id = id;
+	r->idc[id % ID_CACHE].ai1 = (unsigned int)v + 1;
 	return (int)v;
 }
 
@@ -709,7 +792,8 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 				"of unknown id", r->name, (unsigned long long)off);
 		return 0;
 	}
-	if (parse_sample(&r->attrs[ai].a, rec, size, &s)) {
+	if (r->attrs[ai].fixed ? parse_fixed(&r->attrs[ai], rec, size, &s)
+			       : parse_sample(&r->attrs[ai].a, rec, size, &s)) {
 		r->meta.undecodable++;
 		if (r->meta.undecodable == 1)
 			pw_warn("%s: offset %llu: a sample record too short for its sample type: "
