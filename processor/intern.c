@@ -29,6 +29,10 @@ struct pw_intern {
 	uint32_t nr, ents_cap;
 	uint32_t *slots;		/* ids, 0 = empty */
 	uint32_t nr_slots;		/* power of two */
+	struct {
+		uint64_t a, b;		/* the 16 bytes */
+		uint32_t id;		/* 0 = empty */
+	} c16[256];			/* pw_intern_add16()'s recent fields */
 };
 
 /* FNV-1a: short task names, where it is as good as anything and simple. */
@@ -160,6 +164,26 @@ int64_t pw_intern_add(struct pw_intern *in, const char *s, size_t len)
 	e->hash = h;
 	in->slots[i] = ++in->nr;
 	return in->nr;
+}
+
+int64_t pw_intern_add16(struct pw_intern *in, const char *s)
+{
+	uint64_t a, b;
+	unsigned int slot;
+	int64_t id;
+
+	memcpy(&a, s, 8);
+	memcpy(&b, s + 8, 8);
+	slot = (unsigned int)(((a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL) >> 56);
+	if (in->c16[slot].id && in->c16[slot].a == a && in->c16[slot].b == b)
+		return in->c16[slot].id;
+	id = pw_intern_add(in, s, strnlen(s, 16));
+	if (id > 0) {
+		in->c16[slot].a = a;
+		in->c16[slot].b = b;
+		in->c16[slot].id = (uint32_t)id;
+	}
+	return id;
 }
 
 uint32_t pw_intern_count(const struct pw_intern *in)

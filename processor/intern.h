@@ -33,6 +33,15 @@ void pw_intern_free(struct pw_intern *in);
  */
 int64_t pw_intern_add(struct pw_intern *in, const char *s, size_t len);
 
+/**
+ * pw_intern_add16 - pw_intern_add() of a NUL-padded char[16] (a task's
+ * comm in a tracepoint): the bytes before the first NUL of the 16 at @s
+ *
+ * Recent fields are remembered by their 16 bytes, so a name seen again
+ * costs two compares. Returns as pw_intern_add().
+ */
+int64_t pw_intern_add16(struct pw_intern *in, const char *s);
+
 /** pw_intern_count - number of distinct strings in @in (the largest id) */
 uint32_t pw_intern_count(const struct pw_intern *in);
 

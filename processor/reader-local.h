@@ -100,6 +100,7 @@ struct pw_tp {
 	struct pw_field isa;	/* kvm_exit: VMX (1) or SVM (2) */
 	struct pw_u64map strcache;	/* prev_state / exit reason value -> intern id */
 	uint64_t dropped;
+	bool swap;		/* payload numbers in the other byte order */
 };
 
 struct pw_tracedata {

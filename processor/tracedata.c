@@ -456,6 +456,7 @@ int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,
 	memset(tp, 0, sizeof(*tp));
 	tp->id = id;
 	tp->kind = -1;
+	tp->swap = td->tep && tep_is_file_bigendian(td->tep) != tep_is_local_bigendian(td->tep);
 	pw_u64map_init(&tp->strcache);
 	if (ev)
 		snprintf(buf, sizeof(buf), "%s:%s", ev->system, ev->name);
@@ -583,6 +584,11 @@ static bool field_str(const struct pw_field *f, const uint8_t *raw, uint32_t siz
 			return false;
 		s = raw + o;
 		len = l;
+	} else if (f->size == 16) {	/* a comm: char[TASK_COMM_LEN] */
+		int64_t v = pw_intern_add16(strs, (const char *)raw + f->offset);
+
+		*id = v > 0 ? (uint32_t)v : 0;
+		return *id != 0;
 	} else {
 		s = raw + f->offset;
 		len = (size_t)f->size;
@@ -622,7 +628,7 @@ static uint32_t printed_part(struct pw_tracedata *td, struct pw_tp *tp, const ui
 int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
 		 uint32_t size, struct pw_intern *strs, struct pw_qev *q)
 {
-	bool swap = tep_is_file_bigendian(td->tep) != tep_is_local_bigendian(td->tep);
+	bool swap = tp->swap;
 	int64_t v, isa = 0;
 	uint64_t key, cached;
 
