@@ -150,6 +150,7 @@ int pw_convert_run(const struct pw_convert *c, struct pw_meta *meta)
 		s.csv = pw_csv_open(c->csv, &err);
 		if (!s.csv)
 			goto out;
+		pw_csv_set_stop(s.csv, c->stop);
 	}
 	/* An output may replace the input (a cdict renamed with --map): the
 	 * input stays open and readable until the new file is renamed over it. */

@@ -19,15 +19,26 @@ struct pw_csv {
 	size_t len;
 	const char *name;
 	int err;
+	volatile int *stop;	/* set by a signal handler: give up */
 };
+
+void pw_csv_set_stop(struct pw_csv *c, volatile int *stop)
+{
+	c->stop = stop;
+}
 
 static int flush(struct pw_csv *c)
 {
 	size_t done = 0;
 
 	while (done < c->len) {
-		ssize_t n = write(c->out.fd, c->buf + done, c->len - done);
+		ssize_t n;
 
+		if (c->stop && *c->stop) {
+			c->err = PW_ESTOPPED;
+			return c->err;
+		}
+		n = write(c->out.fd, c->buf + done, c->len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

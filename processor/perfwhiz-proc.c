@@ -247,16 +247,16 @@ int main(int argc, char **argv)
 			return EXIT_ERROR;
 		conv.cdict = default_out;
 	}
-	if (conv.csv && !strcmp(conv.csv, "-"))
-		signal(SIGPIPE, SIG_DFL);
 	{
-		/* Interrupted: stop reading, remove the unfinished outputs. */
+		/* Interrupted, or the reader of --csv - went away: stop reading,
+		 * remove the unfinished outputs. */
 		struct sigaction sa = { .sa_handler = on_signal };
 
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGPIPE, &sa, NULL);
 		conv.stop = &stop_signal;
 	}
 	prog_state.tty = verbosity > 0 && !info && isatty(STDERR_FILENO);
@@ -273,6 +273,11 @@ int main(int argc, char **argv)
 		pw_meta_release(&meta);
 		free(default_out);
 		return 128 + stop_signal;
+	}
+	if (err && stop_signal == SIGPIPE) {	/* the writer said so; the outputs are gone */
+		pw_meta_release(&meta);
+		free(default_out);
+		return 128 + SIGPIPE;
 	}
 	if (err && err != PW_ETRUNCATED) {
 		pw_err("%s: %s; no output written", conv.input, pw_strerror(err));

@@ -20,6 +20,13 @@ struct pw_csv;
  */
 struct pw_csv *pw_csv_open(const char *path, int *err);
 
+/**
+ * pw_csv_set_stop - give up writing (PW_ESTOPPED) once *@stop is set, also
+ * while a write to a pipe or FIFO nobody reads is blocked (a signal whose
+ * handler sets *@stop interrupts it)
+ */
+void pw_csv_set_stop(struct pw_csv *c, volatile int *stop);
+
 /** pw_csv_row - append @row; usable as a pw_row_fn with the writer as ctx */
 int pw_csv_row(const struct pw_row *row, void *csv);
 
