@@ -192,10 +192,12 @@ static int do_remap(const struct opts *o)
 static int convert(const struct opts *o, const char *input, int fd, const char *cdict,
 		   const char *stats, const struct pw_vmnames *vm, struct pw_meta *meta)
 {
+	/* Converting a file, a signal stops it; capturing, it only stops perf. */
 	struct pw_convert conv = { .input = input, .input_fd = fd, .cdict = cdict,
-				   .map = o->map };
+				   .map = o->map, .stop = fd < 0 ? &interrupted : NULL };
 	struct pw_namemap *user = NULL;
 	struct tap tap = { .vm = vm };
+	bool committed = false;
 	int err, ret;
 
 	if (o->map && vm && pw_vmnames_count(vm)) {
@@ -213,6 +215,7 @@ static int convert(const struct opts *o, const char *input, int fd, const char *
 	ret = pw_convert_run(&conv, meta);
 	if (ret && ret != PW_ETRUNCATED)
 		goto out;
+	committed = cdict != NULL;
 	if (cdict && tap.vm_renamed) {
 		err = pw_vmnames_rewrite(vm, user, cdict);
 		if (err) {
@@ -225,6 +228,8 @@ static int convert(const struct opts *o, const char *input, int fd, const char *
 	if (stats && (err = pw_stats_write(tap.stats, meta, cdict ? cdict : input, stats)))
 		ret = err;
 out:
+	if (committed && ret && ret != PW_ETRUNCATED)
+		unlink(cdict);	/* the rest failed (a full disk): no half result */
 	pw_stats_free(tap.stats);
 	pw_namemap_free(user);
 	return ret;
@@ -233,6 +238,10 @@ out:
 static int finish(int err, const char *cdict, const char *stats, const struct pw_meta *meta,
 		  const char *what)
 {
+	if (err == PW_ESTOPPED && interrupted) {
+		pw_err("%s: interrupted by %s; no output written", what, strsignal(interrupted));
+		return 128 + interrupted;
+	}
 	if (err && err != PW_ETRUNCATED) {
 		pw_err("%s: %s; no output written", what, pw_strerror(err));
 		return EXIT_ERROR;
@@ -523,6 +532,14 @@ int main(int argc, char **argv)
 	}
 	if (check_dest(o.dest))
 		goto out;
+	{
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	err = convert(&o, input, -1, cdict, stats, NULL, &meta);
 	ret = finish(err, cdict, stats, &meta, input);
 	pw_meta_release(&meta);
