@@ -730,6 +730,27 @@ static int sample_attr(struct pw_reader *r, const uint8_t *rec, size_t size)
 	return (int)v;
 }
 
+/* The index in r->tps of tracepoint @id, resolved on first sight. */
+static int tp_index(struct pw_reader *r, int id, const char *name, uint64_t *idx)
+{
+	struct pw_tp *nt;
+	int err;
+
+	if (pw_u64map_get(&r->tpmap, (uint64_t)id, idx))
+		return 0;
+	nt = realloc(r->tps, (r->nr_tps + 1) * sizeof(*nt));
+	if (!nt)
+		return PW_ENOMEM;
+	r->tps = nt;
+	err = pw_tp_resolve(&r->td, id, name, &nt[r->nr_tps], r->name);
+	if (err) {
+		pw_tp_release(&nt[r->nr_tps]);
+		return err;
+	}
+	*idx = r->nr_tps++;
+	return pw_u64map_put(&r->tpmap, (uint64_t)id, *idx);
+}
+
 /* The tracepoint decoding state of attr @ai, resolved on first use. */
 static int attr_tp(struct pw_reader *r, struct rattr *ra, struct pw_tp **out)
 {
@@ -758,22 +779,8 @@ static int attr_tp(struct pw_reader *r, struct rattr *ra, struct pw_tp **out)
 				    "tracepoint formats to decode it with");
 		}
 	}
-	if (!pw_u64map_get(&r->tpmap, ra->a.config, &idx)) {
-		struct pw_tp *nt = realloc(r->tps, (r->nr_tps + 1) * sizeof(*nt));
-
-		if (!nt)
-			return PW_ENOMEM;
-		r->tps = nt;
-		err = pw_tp_resolve(&r->td, (int)ra->a.config, ra->name, &nt[r->nr_tps], r->name);
-		if (err) {
-			pw_tp_release(&nt[r->nr_tps]);
-			return err;
-		}
-		idx = r->nr_tps++;
-		err = pw_u64map_put(&r->tpmap, ra->a.config, idx);
-		if (err)
-			return err;
-	}
+	if ((err = tp_index(r, (int)ra->a.config, ra->name, &idx)))
+		return err;
 	ra->tp = (int)idx;
 	*out = &r->tps[idx];
 	return 0;
@@ -1490,21 +1497,8 @@ int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *fs, pw_row_
 	if (!r->td.parsed)
 		return PW_ENOTRACING;
 	id = ld16(fs->raw);
-	if (!pw_u64map_get(&r->tpmap, (uint64_t)id, &idx)) {
-		struct pw_tp *nt = realloc(r->tps, (r->nr_tps + 1) * sizeof(*nt));
-
-		if (!nt)
-			return PW_ENOMEM;
-		r->tps = nt;
-		err = pw_tp_resolve(&r->td, id, fs->event_name, &nt[r->nr_tps], r->name);
-		if (err) {
-			pw_tp_release(&nt[r->nr_tps]);
-			return err;
-		}
-		idx = r->nr_tps++;
-		if ((err = pw_u64map_put(&r->tpmap, (uint64_t)id, idx)))
-			return err;
-	}
+	if ((err = tp_index(r, id, fs->event_name, &idx)))
+		return err;
 	tp = &r->tps[idx];
 	if (tp->kind < 0) {
 		tp->dropped++;
