@@ -26,6 +26,10 @@
 #include "report.h"
 #include "run.h"
 
+#define MAX_HEATMAP_TASKS 256
+#define PM_STR_(x) #x
+#define PM_STR(x) PM_STR_(x)
+
 static const char usage[] =
 "Usage: perfmap [OPTIONS] RUN.cdict [RUN2.cdict ...]\n"
 "       perfmap --stats RUN.cdict   (scheduler and KVM statistics, as perfcap's RUN.stats)\n"
@@ -46,6 +50,7 @@ static const char usage[] =
 "\n"
 "Charts:\n"
 "      --heatmaps          the per task heatmaps instead of the basic charts\n"
+"                          (for at most " PM_STR(MAX_HEATMAP_TASKS) " tasks)\n"
 "      --group-by KEY      one chart set per task (default), group (the group\n"
 "                          id of annotated names) or process\n"
 "      --label TEXT        title of the report\n"
@@ -386,6 +391,13 @@ int main(int argc, char **argv)
 		suggest(runs, n, o.tasks);
 		goto out;
 	}
+	if (o.heatmaps && nsel > MAX_HEATMAP_TASKS) {
+		/* three charts a task: time and memory grow with them, and
+		 * nobody reads thousands of heatmaps */
+		pw_err("--heatmaps for %u tasks: at most %d, select them with -t ('perfmap "
+		       "--list' shows the busiest first)", nsel, MAX_HEATMAP_TASKS);
+		goto out;
+	}
 
 	outdir = o.outdir ? strdup(o.outdir) : default_outdir(runs[0]->path);
 	if (!outdir || make_dir(outdir))
@@ -419,6 +431,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (!cs.n)
+		pw_warn("no chart: the selected tasks have nothing to chart in the window");
 	printf("%s/index.html: %u chart%s\n", outdir, cs.n, cs.n == 1 ? "" : "s");
 	if (o.open)
 		open_report(outdir);
