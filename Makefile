@@ -6,6 +6,7 @@
 #   make demo            install missing deps, build, convert a bundled capture
 #   make bench           speed and memory against perf script and cat
 #                        (scripts/bench.sh; results in docs/benchmarks.md)
+#   make memcheck        valgrind memcheck on an end-to-end run of each program
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deps            install build dependencies (Debian packages, libperf)
 #   V=1                  show full command lines
@@ -72,7 +73,7 @@ REPLAYS   := $(patsubst tests/fuzz/fuzz-%.c,$(B)/tests/replay-%,$(wildcard tests
 PLUGIN    := $(if $(shell echo '\#include <perf/perf_dlfilter.h>' | \
 		$(CC) -E -x c - >/dev/null 2>&1 && echo y),$(B)/perfwhiz.so)
 
-.PHONY: all deps test check demo bench install clean distclean
+.PHONY: all deps test check demo bench memcheck install clean distclean
 all: $(PROGS) $(PLUGIN)
 
 # `make test` and `make demo` first install what is missing (cheap when
@@ -155,6 +156,10 @@ demo: deps
 # Not part of `make test`: it takes minutes and makes GBs of input.
 bench: $(PROGS) $(TOOLS)
 	$(Q)scripts/bench.sh $(abspath $(B))
+
+# valgrind memcheck, each program end to end (scripts/memcheck.sh)
+memcheck: $(PROGS) $(PLUGIN) $(TOOLS)
+	$(Q)scripts/memcheck.sh $(abspath $(B))
 
 install: $(PROGS) $(PLUGIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/perfwhiz
