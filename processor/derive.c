@@ -37,10 +37,16 @@ void pw_derive_release(struct pw_derive *d)
 /* The state of thread @tid, created on first use; NULL when out of memory. */
 static struct pw_task *task_get(struct pw_derive *d, int32_t tid)
 {
+	unsigned int slot = (uint32_t)tid % 256;
 	uint64_t idx;
 
-	if (pw_u64map_get(&d->tids, (uint64_t)(uint32_t)tid, &idx))
+	if (d->recent[slot].idx1 && d->recent[slot].tid == tid)
+		return &d->tasks[d->recent[slot].idx1 - 1];
+	if (pw_u64map_get(&d->tids, (uint64_t)(uint32_t)tid, &idx)) {
+		d->recent[slot].tid = tid;
+		d->recent[slot].idx1 = (uint32_t)idx + 1;
 		return &d->tasks[idx];
+	}
 	if (d->nr_tasks == d->cap_tasks) {
 		size_t ncap = d->cap_tasks ? d->cap_tasks * 2 : 1024;
 		struct pw_task *nt = realloc(d->tasks, ncap * sizeof(*nt));

@@ -212,6 +212,10 @@ struct pw_cpu {
 struct pw_derive {
 	struct pw_intern *strs;
 	struct pw_u64map tids;		/* tid -> index into tasks */
+	struct {
+		int32_t tid;
+		uint32_t idx1;		/* index + 1; 0: empty */
+	} recent[256];			/* tids, by their low bits */
 	struct pw_task *tasks;
 	size_t nr_tasks, cap_tasks;
 	struct pw_cpu *cpus;
