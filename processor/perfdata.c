@@ -1308,6 +1308,9 @@ static int finish(struct pw_reader *r, int err)
 /* Stop at a record that cannot be read: keep what came before it. */
 static int salvage(struct pw_reader *r, uint64_t off, const char *what)
 {
+	/* A read cut short by the caller's signal is a stop, not damage. */
+	if (r->in.stop && *r->in.stop)
+		return PW_ESTOPPED;
 	pw_err("%s: offset %llu: %s: stopping here; every complete record before it was used",
 	       r->name, (unsigned long long)off, what);
 	r->meta.partial = true;
@@ -1342,17 +1345,17 @@ static int read_records(struct pw_reader *r, bool until_formats)
 			if (r->in.err)
 				err = fail(r, off, PW_EIO, "read error: %s", strerror(r->in.err));
 			else if (!r->pipe && r->data_end && off < r->data_end)
-				salvage(r, off, "the file ends inside the data section");
+				err = salvage(r, off, "the file ends inside the data section");
 			break;
 		}
 		if (got < sizeof(h)) {
-			salvage(r, off, "the input ends inside a record header");
+			err = salvage(r, off, "the input ends inside a record header");
 			break;
 		}
 		h.type = rec_type(pw_input_ptr(&r->in));
 		h.size = rec_size(pw_input_ptr(&r->in));
 		if (h.size < sizeof(h)) {
-			salvage(r, off, h.size ? "record size below 8 bytes" : "record size 0");
+			err = salvage(r, off, h.size ? "record size below 8 bytes" : "record size 0");
 			break;
 		}
 		if (h.type < PERF_RECORD_USER_TYPE_START && (h.size & 7)) {
@@ -1360,11 +1363,11 @@ static int read_records(struct pw_reader *r, bool until_formats)
 
 			snprintf(msg, sizeof(msg), "kernel record of type %u with size %u, not a "
 				 "multiple of 8", h.type, h.size);
-			salvage(r, off, msg);
+			err = salvage(r, off, msg);
 			break;
 		}
 		if (pw_input_need(&r->in, h.size) < h.size) {
-			salvage(r, off, "the input ends inside a record");
+			err = salvage(r, off, "the input ends inside a record");
 			break;
 		}
 		rec = aligned(r, pw_input_ptr(&r->in), h.size);
@@ -1375,7 +1378,7 @@ static int read_records(struct pw_reader *r, bool until_formats)
 			pw_input_consume(&r->in, h.size);
 			err = tracing_data_record(r, tsize, r->in.off);
 			if (err == PW_ETRUNCATED) {
-				err = 0;
+				err = r->in.stop && *r->in.stop ? PW_ESTOPPED : 0;
 				r->meta.partial = true;
 				break;
 			}
