@@ -24,6 +24,7 @@ struct cur {
 	const char *file;
 	uint64_t base;		/* input offset of start */
 	bool swap;
+	bool quiet;		/* a first pass: the second one reports */
 };
 
 static uint64_t cur_off(const struct cur *c)
@@ -33,7 +34,8 @@ static uint64_t cur_off(const struct cur *c)
 
 static int cur_fail(const struct cur *c, const char *what)
 {
-	pw_err("%s: offset %llu: tracing data: %s", c->file,
+	if (!c->quiet)
+		pw_err("%s: offset %llu: tracing data: %s", c->file,
 	       (unsigned long long)cur_off(c), what);
 	return PW_EFORMAT;
 }
@@ -218,57 +220,120 @@ static bool format_sane(const uint8_t *text, size_t n)
  * check rules out, and a perf.data file must never crash perfwhiz. Only the
  * few formats perfwhiz keeps get here. True when the child came through.
  */
-static bool format_probe(const struct pw_tracedata *td, const uint8_t *text, size_t n,
-			 const char *sys)
+
+/* The verdicts on the last formats probed, by content: a program reading
+ * many captures of one kernel forks once per distinct format. */
+#define PROBE_SEEN 256
+static struct { uint64_t hash; size_t n; bool ok; } probe_seen[PROBE_SEEN];
+static unsigned int probe_next;
+
+static uint64_t probe_hash(const uint8_t *text, size_t n)
 {
-	/* The verdicts on the last formats seen, by content: a program reading
-	 * many captures of one kernel forks once per distinct format. */
-	static struct { uint64_t hash; size_t n; bool ok; } seen[64];
-	static unsigned int next;
 	uint64_t h = 14695981039346656037ULL;
-	pid_t pid;
-	int status;
-	bool ok;
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ text[i]) * 1099511628211ULL;
-	for (unsigned int i = 0; i < 64; i++)
-		if (seen[i].n == n && seen[i].hash == h)
-			return seen[i].ok;
-	pid = fork();
+	return h;
+}
+
+/* 1 or 0 for a format probed before, -1 for one not seen. */
+static int probe_known(uint64_t h, size_t n)
+{
+	for (unsigned int i = 0; i < PROBE_SEEN; i++)
+		if (probe_seen[i].n == n && probe_seen[i].hash == h)
+			return probe_seen[i].ok;
+	return -1;
+}
+
+static void probe_remember(uint64_t h, size_t n, bool ok)
+{
+	probe_seen[probe_next % PROBE_SEEN].hash = h;
+	probe_seen[probe_next % PROBE_SEEN].n = n;
+	probe_seen[probe_next % PROBE_SEEN].ok = ok;
+	probe_next++;
+}
+
+/* In the child: parse the format, print a zeroed record with it. */
+static void probe_one(const struct pw_tracedata *td, const uint8_t *text, size_t n,
+		      const char *sys)
+{
+	struct tep_handle *tep = tep_alloc();
+	static uint8_t zero[4096];
+	struct tep_record rec = { .data = zero, .size = sizeof(zero) };
+	struct tep_event *ev;
+	struct trace_seq seq;
+
+	if (!tep)
+		return;
+	memset(zero, 0, sizeof(zero));
+	tep_set_long_size(tep, tep_get_long_size(td->tep));
+	tep_set_file_bigendian(tep, tep_is_file_bigendian(td->tep) ? TEP_BIG_ENDIAN :
+			       TEP_LITTLE_ENDIAN);
+	if (tep_parse_event(tep, (const char *)text, n, sys) == 0 &&
+	    (ev = tep_get_first_event(tep))) {
+		uint16_t type = (uint16_t)ev->id;
+
+		memcpy(zero, &type, sizeof(type));
+		trace_seq_init(&seq);
+		tep_print_event(tep, &seq, &rec, "%s", TEP_PRINT_INFO);
+	}
+}
+
+/* Formats to probe together before they are parsed (see probe_batch()). */
+struct probe_list {
+	struct { const uint8_t *text; size_t n; const char *sys; uint64_t hash; } *f;
+	size_t nr, cap;
+};
+
+/* Probe the formats of @l, or the one at @text, in a child; true when it came through. */
+static bool in_child(const struct pw_tracedata *td, const struct probe_list *l,
+		     const uint8_t *text, size_t n, const char *sys)
+{
+	pid_t pid = fork();
+	int status;
+
 	if (pid < 0)
 		return true;	/* cannot probe: trust the checks above */
 	if (pid == 0) {
-		struct tep_handle *tep = tep_alloc();
-		static uint8_t zero[4096];
-		struct tep_record rec = { .data = zero, .size = sizeof(zero) };
-		struct tep_event *ev;
-		struct trace_seq seq;
-
-		if (!tep)
-			_exit(0);
-		tep_set_long_size(tep, tep_get_long_size(td->tep));
-		tep_set_file_bigendian(tep, tep_is_file_bigendian(td->tep) ? TEP_BIG_ENDIAN :
-				       TEP_LITTLE_ENDIAN);
-		if (tep_parse_event(tep, (const char *)text, n, sys) == 0 &&
-		    (ev = tep_get_first_event(tep))) {
-			uint16_t type = (uint16_t)ev->id;
-
-			memcpy(zero, &type, sizeof(type));
-			trace_seq_init(&seq);
-			tep_print_event(tep, &seq, &rec, "%s", TEP_PRINT_INFO);
-		}
+		if (l)
+			for (size_t i = 0; i < l->nr; i++)
+				probe_one(td, l->f[i].text, l->f[i].n, l->f[i].sys);
+		else
+			probe_one(td, text, n, sys);
 		_exit(0);
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return false;
-	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	seen[next % 64].hash = h;
-	seen[next % 64].n = n;
-	seen[next % 64].ok = ok;
-	next++;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static bool format_probe(const struct pw_tracedata *td, const uint8_t *text, size_t n,
+			 const char *sys)
+{
+	uint64_t h = probe_hash(text, n);
+	int known = probe_known(h, n);
+	bool ok;
+
+	if (known >= 0)
+		return known;
+	ok = in_child(td, NULL, text, n, sys);
+	probe_remember(h, n, ok);
 	return ok;
+}
+
+/*
+ * All the formats a capture will probe, in one child: a fork costs about
+ * as much as reading 10k events, and a sched capture has 25 formats. When
+ * that child comes through, each is remembered as fine; when it does not,
+ * nothing is remembered and format_probe() finds the culprit one by one.
+ */
+static void probe_batch(const struct pw_tracedata *td, const struct probe_list *l)
+{
+	if (l->nr < 2 || l->nr > PROBE_SEEN || !in_child(td, l, NULL, 0, NULL))
+		return;
+	for (size_t i = 0; i < l->nr; i++)
+		probe_remember(l->f[i].hash, l->f[i].n, true);
 }
 
 static int remember(struct pw_tracedata *td, int id, const char *sys, const char *name)
@@ -286,7 +351,12 @@ static int remember(struct pw_tracedata *td, int id, const char *sys, const char
 	return pw_u64map_put(&td->skipped, (uint64_t)id, td->nr_names++);
 }
 
-static int parse_format(struct pw_tracedata *td, struct cur *c, const char *sys)
+/*
+ * The format at @c. With @batch, only list the formats format_probe() would
+ * fork for, without any other effect (the first of two passes).
+ */
+static int parse_format(struct pw_tracedata *td, struct cur *c, const char *sys,
+			struct probe_list *batch)
 {
 	const uint8_t *text;
 	char name[64];
@@ -295,6 +365,27 @@ static int parse_format(struct pw_tracedata *td, struct cur *c, const char *sys)
 
 	if (err)
 		return err;
+	if (batch) {
+		uint64_t h;
+
+		if (!format_head(text, n, name, sizeof(name), &id) || !wanted_system(sys) ||
+		    !format_sane(text, n) || probe_known(h = probe_hash(text, n), n) >= 0)
+			return 0;
+		if (batch->nr == batch->cap) {
+			size_t cap = batch->cap ? 2 * batch->cap : 32;
+			void *nf = realloc(batch->f, cap * sizeof(*batch->f));
+
+			if (!nf)
+				return 0;	/* no batch: probed one by one */
+			batch->f = nf;
+			batch->cap = cap;
+		}
+		batch->f[batch->nr].text = text;
+		batch->f[batch->nr].n = n;
+		batch->f[batch->nr].sys = sys;
+		batch->f[batch->nr++].hash = h;
+		return 0;
+	}
 	if (!format_head(text, n, name, sizeof(name), &id)) {
 		td->nr_failed++;
 		pw_debug("%s: tracing data: a %s format without a readable name and ID", c->file,
@@ -319,9 +410,10 @@ int pw_tracedata_parse(struct pw_tracedata *td, const uint8_t *buf, size_t size,
 		       const char *file, uint64_t off)
 {
 	static const uint8_t magic[10] = { 23, 8, 68, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
-	struct cur c = { buf, buf + size, buf, file, off, false };
-	const uint8_t *p;
+	struct cur c = { buf, buf + size, buf, file, off, false, false };
+	const uint8_t *p, *formats;
 	const char *version, *sys;
+	struct probe_list batch = { 0 };
 	uint32_t count, nsys, page_size, u32;
 	uint64_t u64;
 	size_t n;
@@ -367,20 +459,29 @@ int pw_tracedata_parse(struct pw_tracedata *td, const uint8_t *buf, size_t size,
 	if ((err = cur_block64(&c, &p, &n)))
 		return err;
 
-	if ((err = cur_u32(&c, &count)))
-		return err;
-	for (uint32_t i = 0; i < count; i++)
-		if ((err = parse_format(td, &c, "ftrace")))
-			return err;
-	if ((err = cur_u32(&c, &nsys)))
-		return err;
-	for (uint32_t i = 0; i < nsys; i++) {
-		if ((err = cur_str(&c, &sys)) || (err = cur_u32(&c, &count)))
-			return err;
-		for (uint32_t j = 0; j < count; j++)
-			if ((err = parse_format(td, &c, sys)))
-				return err;
+	/* the formats, twice: the ones to probe, then each for real */
+	formats = c.p;
+	for (int pass = 0; pass < 2; pass++) {
+		struct probe_list *b = pass ? NULL : &batch;
+
+		c.p = formats;
+		c.quiet = !pass;
+		err = cur_u32(&c, &count);
+		for (uint32_t i = 0; !err && i < count; i++)
+			err = parse_format(td, &c, "ftrace", b);
+		err = err ?: cur_u32(&c, &nsys);
+		for (uint32_t i = 0; !err && i < nsys; i++) {
+			err = cur_str(&c, &sys) ?: cur_u32(&c, &count);
+			for (uint32_t j = 0; !err && j < count; j++)
+				err = parse_format(td, &c, sys, b);
+		}
+		if (!pass)	/* an error is reported by the second pass */
+			probe_batch(td, &batch);
 	}
+	c.quiet = false;
+	free(batch.f);
+	if (err)
+		return err;
 	/* kallsyms and printk formats: not needed for the events we decode;
 	 * skipped, but their sizes must still fit. */
 	if ((err = cur_u32(&c, &u32)) || (err = cur_bytes(&c, u32, &p)))
