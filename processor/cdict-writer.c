@@ -362,7 +362,9 @@ static inline void put_int(struct pw_cdict_writer *w, int c, int64_t v, uint64_t
 /* The string id of @s in string column @c: 0 for NULL, or a PW_E* code. */
 static int64_t string_id(struct pw_cdict_writer *w, int c, const char *s)
 {
-	unsigned int slot = (unsigned int)((uintptr_t)s >> 3) % PW_CD_SEEN;
+	/* strings of an interning table are packed: hash the whole address */
+	unsigned int slot = (unsigned int)(((uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 32) %
+			    PW_CD_SEEN;
 	int64_t id;
 
 	if (!s)
