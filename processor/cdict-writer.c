@@ -279,6 +279,7 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	w->group_rows_max = opts && opts->rows_per_chunk ? opts->rows_per_chunk
 							 : PW_CD_DEFAULT_GROUP_ROWS;
 	w->level = opts && opts->zstd_level ? opts->zstd_level : PW_CDICT_DEFAULT_LEVEL;
+	w->no_thread = !opts || !opts->encoder_thread;
 	if (w->group_rows_max > PW_CD_MAX_GROUP_ROWS || w->level < ZSTD_minCLevel() ||
 	    w->level > ZSTD_maxCLevel()) {
 		pw_err("%s: invalid writer options (rows per chunk %u, at most %u; zstd level %d)",

@@ -11,6 +11,7 @@
 #ifndef PW_CDICT_H
 #define PW_CDICT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ struct pw_cdict_writer_opts {
 	unsigned int rows_per_chunk;	/* 0: default (65536); tests use tiny values;
 					 * at most PW_CDICT_MAX_ROWS_PER_CHUNK */
 	int zstd_level;			/* 0: default (3) */
+	/* Encode and compress in a thread of the writer's own, the caller
+	 * going on meanwhile. Off by default: on a 2-vCPU VM handing the rows
+	 * to another core cost more than it saved (docs/benchmarks.md). */
+	bool encoder_thread;
 };
 
 /**
@@ -49,11 +54,11 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
  * pw_cdict_writer_add - append one row (strings are copied/interned)
  *
  * @row->event must be a valid enum pw_event. Full row groups are encoded,
- * compressed and written by a thread of the writer's own while the caller
- * goes on, so a write error may be reported by a later call or by
- * pw_cdict_writer_close(). Returns 0 or a negative PW_E* code (message
- * logged; the writer must then be aborted, or closed, which then fails and
- * removes the temporary file).
+ * compressed and written (with opts->encoder_thread, by a thread of the
+ * writer's own while the caller goes on), so a write error may be reported
+ * by a later call or by pw_cdict_writer_close(). Returns 0 or a negative
+ * PW_E* code (message logged; the writer must then be aborted, or closed,
+ * which then fails and removes the temporary file).
  */
 int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *row);
 

@@ -723,6 +723,44 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * With its encoder thread the writer writes the very same bytes: many
+ * batches, full and partial row groups, small groups too.
+ */
+static void test_encoder_thread(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 150000;
+	struct pw_row *rows = calloc(n, sizeof(*rows));
+	char other[160];
+	static const unsigned int chunks[] = { 0, 1000 };
+
+	assert_non_null(rows);
+	make_rows(rows, n);
+	snprintf(other, sizeof(other), "%s/thread.cdict", f->dir);
+	for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+		struct pw_cdict_writer_opts o = { .rows_per_chunk = chunks[k],
+						  .encoder_thread = true };
+		struct pw_cdict_writer *w = pw_cdict_writer_open(other, &o, NULL);
+		uint8_t *a, *b;
+		size_t la, lb;
+
+		assert_non_null(w);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(pw_cdict_writer_add(w, &rows[i]), 0);
+		assert_int_equal(pw_cdict_writer_close(w, NULL), 0);
+		write_file(f->path, rows, n, chunks[k], NULL);
+		a = slurp(f->path, &la);
+		b = slurp(other, &lb);
+		assert_int_equal(la, lb);
+		assert_memory_equal(a, b, la);
+		free(a);
+		free(b);
+		assert_file_rows(other, rows, n);
+	}
+	free(rows);
+}
+
 static void spill(const char *path, const uint8_t *buf, size_t len)
 {
 	FILE *fp = fopen(path, "wb");
@@ -1224,6 +1262,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_column_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_filesystem, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_encoder_thread, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
