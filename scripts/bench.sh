@@ -136,7 +136,7 @@ echo "# perfwhiz benchmark"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(uname -r), $(nproc) CPUs," \
      "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-echo "- perf $(perf --version | awk '{print $3}'); perfwhiz $(git -C "$top" describe --always --dirty 2>/dev/null || echo '?')"
+echo "- perf $(perf --version | awk '{print $3}'); perfwhiz $(git -C "$top" describe --always --dirty 2>/dev/null || echo '?'), programs from $B"
 echo "- runs: 1 warm-up + $RUNS, medians; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- dlfilter perfwhiz.so: ${plugin:-not built}"
 [ -n "${BENCH_BASELINE:-}" ] && echo "- baseline: $BENCH_BASELINE/perfwhiz-proc" \
