@@ -13,6 +13,11 @@
  * is the order a sort of the whole queue would give. Past ORDER_LAZY_RUNS
  * (an input that is not made of a few sorted buffers) new runs are merged
  * as they come, like a binary counter, so the cost stays O(n log n).
+ *
+ * A release leaves each run's newer tail where it is: moving them to the
+ * front at every round copied nearly every event once more. The queue is
+ * compacted only when its end reaches the allocation, and grows only when
+ * more than half of it is still queued.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +91,12 @@ static int merge_last_two(struct pw_order *o)
 	while (x < xe && y < ye)
 		*dst++ = qev_before(y, x) ? *y++ : *x++;
 	memcpy(dst, x, (size_t)(xe - x) * sizeof(*x));
-	a->end = b->end;
+	dst += xe - x;
+	/* a gap left by a release may lie between them: b's rest follows */
+	if (dst != y)
+		memmove(dst, y, (size_t)(ye - y) * sizeof(*y));
+	a->end = a->start + na + (size_t)(ye - (o->v + b->start));
+	o->n = a->end;			/* b was the last run */
 	o->nr_runs--;
 	return 0;
 }
@@ -152,7 +162,7 @@ static void sift_down(struct pw_order_head *heap, size_t hn, size_t i, struct pw
 static int release_upto(struct pw_order *o, uint64_t limit)
 {
 	struct pw_order_head *heap = o->heap;
-	size_t hn = 0, k = 0, dst = 0;
+	size_t hn = 0, k = 0;
 	int err = 0;
 
 	if (!o->n)
@@ -196,27 +206,50 @@ static int release_upto(struct pw_order *o, uint64_t limit)
 		} else
 			sift_down(heap, hn, 0, (struct pw_order_head){ e->time, e->seq, (uint32_t)r });
 	}
-	/* What is left of each run moves to the front, runs kept in order. */
+	/* What is left of each run stays where it is; empty runs go. */
 	for (size_t r = 0; r < o->nr_runs; r++) {
-		size_t len = o->runs[r].end - o->pos[r];
-
-		if (!len)
+		if (o->pos[r] == o->runs[r].end)
 			continue;
-		if (dst != o->pos[r])
-			memmove(o->v + dst, o->v + o->pos[r], len * sizeof(*o->v));
-		o->runs[k].start = dst;
-		o->runs[k].end = dst + len;
-		dst += len;
+		o->runs[k].start = o->pos[r];
+		o->runs[k].end = o->runs[r].end;
 		k++;
 	}
-	o->n = dst;
 	o->nr_runs = k;
+	if (!k)
+		o->n = 0;
 	return err;
+}
+
+size_t pw_order_queued(const struct pw_order *o)
+{
+	size_t live = 0;
+
+	for (size_t r = 0; r < o->nr_runs; r++)
+		live += run_len(o, r);
+	return live;
+}
+
+/* Moves the runs to the front of the queue, in order, closing the gaps. */
+static void compact(struct pw_order *o)
+{
+	size_t dst = 0;
+
+	for (size_t r = 0; r < o->nr_runs; r++) {
+		size_t len = run_len(o, r);
+
+		if (dst != o->runs[r].start)
+			memmove(o->v + dst, o->v + o->runs[r].start, len * sizeof(*o->v));
+		o->runs[r].start = dst;
+		o->runs[r].end = dst + len;
+		dst += len;
+	}
+	o->n = dst;
 }
 
 /* Past the limit: release the oldest half. */
 static int release_half(struct pw_order *o)
 {
+	compact(o);
 	if (o->nr_runs > 1) {
 		qsort(o->v, o->n, sizeof(*o->v), qev_cmp);
 		o->runs[0].start = 0;
@@ -232,10 +265,16 @@ int pw_order_push(struct pw_order *o, struct pw_qev *q)
 	if (o->n == o->cap) {
 		int err;
 
-		if (o->cap >= o->max) {
+		size_t live = o->n ? pw_order_queued(o) : 0;
+
+		/* at the bound, any gap is room; below it, grow when half full */
+		if (live && (live <= o->cap / 2 || (o->cap >= o->max && live < o->cap))) {
+			compact(o);
+		} else if (o->cap >= o->max) {
 			err = release_half(o);
 			if (err)
 				return err;
+			compact(o);
 		} else {
 			size_t ncap = o->cap ? o->cap * 2 : 4096;
 			struct pw_qev *nv;
@@ -256,7 +295,8 @@ int pw_order_push(struct pw_order *o, struct pw_qev *q)
 	}
 	/* q comes after every queued event in arrival order: it extends the
 	 * last run unless it is older than that run's last event. */
-	if (!o->n || q->time < o->v[o->n - 1].time) {
+	if (!o->nr_runs || o->runs[o->nr_runs - 1].end != o->n ||
+	    q->time < o->v[o->n - 1].time) {
 		int err = new_run(o);
 
 		if (err)

@@ -171,7 +171,7 @@ struct pw_order_head {
 struct pw_order {
 	struct pw_qev *v;
 	size_t n, cap, max;
-	struct pw_order_run *runs;	/* tile v[0, n), in order */
+	struct pw_order_run *runs;	/* in v[0, n), in order, gaps between */
 	size_t nr_runs, cap_runs;
 	size_t *pos;			/* merging: next event of each run */
 	struct pw_order_head *heap;	/* merging: runs by their next event */
@@ -192,6 +192,8 @@ void pw_order_release(struct pw_order *o);
 int pw_order_push(struct pw_order *o, struct pw_qev *q);
 int pw_order_round(struct pw_order *o);
 int pw_order_flush_all(struct pw_order *o);
+/* Events queued, not yet released. */
+size_t pw_order_queued(const struct pw_order *o);
 
 /* ---- derive.c: rows from ordered events ---- */
 

@@ -128,7 +128,7 @@ static void test_consumer_error(void **state)
 	}
 	assert_int_equal(pw_order_flush_all(&o), PW_ESTOPPED);
 	assert_int_equal(n, 2);
-	assert_int_equal(o.n, 3);
+	assert_int_equal(pw_order_queued(&o), 3);
 	pw_order_release(&o);
 }
 
@@ -273,7 +273,7 @@ static void test_matches_sort(void **state)
 		assert_int_equal(o.late, r.late);
 		assert_int_equal(out.n, r.nout);
 		assert_memory_equal(out.tag, r.out, r.nout * sizeof(*r.out));
-		assert_int_equal(o.n, 0);
+		assert_int_equal(pw_order_queued(&o), 0);
 		pw_order_release(&o);
 		free(r.v);
 		free(r.out);
