@@ -65,8 +65,10 @@ struct pw_cdict_writer {
 	/*
 	 * Per string column, recently seen strings by address: producers
 	 * usually hand the same few pointers again and again. A hit is still
-	 * checked by content, so reused buffers are safe.
+	 * checked by content, so reused buffers are safe, unless the caller
+	 * promised stable strings.
 	 */
+	bool stable;
 	struct {
 		const char *ptr;
 		const char *str;	/* the interned copy */
@@ -280,6 +282,7 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 							 : PW_CD_DEFAULT_GROUP_ROWS;
 	w->level = opts && opts->zstd_level ? opts->zstd_level : PW_CDICT_DEFAULT_LEVEL;
 	w->no_thread = !opts || !opts->encoder_thread;
+	w->stable = opts && opts->stable_strings;
 	if (w->group_rows_max > PW_CD_MAX_GROUP_ROWS || w->level < ZSTD_minCLevel() ||
 	    w->level > ZSTD_maxCLevel()) {
 		pw_err("%s: invalid writer options (rows per chunk %u, at most %u; zstd level %d)",
@@ -372,7 +375,7 @@ static int64_t string_id(struct pw_cdict_writer *w, int c, const char *s)
 		return 0;
 	/* glibc's strcmp reads a word at a time: 2x fewer instructions than
 	 * a byte loop on task names */
-	if (w->seen[c][slot].ptr == s && !strcmp(w->seen[c][slot].str, s))
+	if (w->seen[c][slot].ptr == s && (w->stable || !strcmp(w->seen[c][slot].str, s)))
 		return w->seen[c][slot].id;
 	id = pw_intern_add(w->strings, s, strlen(s));
 	if (id < 0)

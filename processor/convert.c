@@ -142,7 +142,13 @@ int pw_convert_run(const struct pw_convert *c, struct pw_meta *meta)
 			goto out;
 	}
 	if (c->cdict) {
-		s.cdict = pw_cdict_writer_open(c->cdict, c->cdict_opts, &err);
+		struct pw_cdict_writer_opts wo = { 0 };
+
+		if (c->cdict_opts)
+			wo = *c->cdict_opts;
+		/* the reader's and the name map's strings live until the end */
+		wo.stable_strings = kind == PW_INPUT_PERFDATA || kind == PW_INPUT_CDICT;
+		s.cdict = pw_cdict_writer_open(c->cdict, &wo, &err);
 		if (!s.cdict)
 			goto out;
 	}

@@ -35,6 +35,11 @@ struct pw_cdict_writer_opts {
 	 * going on meanwhile. Off by default: on a 2-vCPU VM handing the rows
 	 * to another core cost more than it saved (docs/benchmarks.md). */
 	bool encoder_thread;
+	/* The caller's promise: a string pointer handed to
+	 * pw_cdict_writer_add() keeps its address and content until the
+	 * writer is closed (strings of an interning table, say). A string
+	 * seen again at the same address is then not compared again. */
+	bool stable_strings;
 };
 
 /**
