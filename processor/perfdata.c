@@ -31,6 +31,11 @@
 #define NR_FEATURES 256
 #define MAX_ATTRS 65536
 #define MAX_TRACING_DATA (256u << 20)
+/* Records decompressed from one PERF_RECORD_COMPRESSED (at most 64 KiB of
+ * zstd data: zstd_compress() in perf's builtin-record.c), with a record cut
+ * short before it: 64 MiB is a ratio of 1000:1, beyond what perf's records
+ * compress to. */
+#define MAX_DECOMPRESSED (64u << 20)
 /* Input read in pieces this big: the copy out of the page cache stays in
  * the L2 cache (1 MB pieces cost 8% more CPU on a 600 MB input). */
 #define INPUT_BUF (128u << 10)
@@ -931,9 +936,12 @@ static int do_compressed(struct pw_reader *r, const uint8_t *rec, size_t size, u
 		if (!r->zstd)
 			return PW_ENOMEM;
 		ZSTD_initDStream(r->zstd);
-		/* Each compressed record holds at most one mmap buffer of records. */
+		/* Each compressed record holds at most one mmap buffer of records.
+		 * The length is the input's word: MAX_DECOMPRESSED bounds it. */
 		r->dmax = 2 * (r->comp_mmap_len > (4u << 20) ? r->comp_mmap_len : (4u << 20)) +
 			  65536;
+		if (r->dmax > MAX_DECOMPRESSED)
+			r->dmax = MAX_DECOMPRESSED;
 	}
 	while (zin.pos < zin.size) {
 		ZSTD_outBuffer zout;

@@ -77,4 +77,20 @@ case_ all-bits file 1 'offset [0-9]+: tracing data: bad magic' 72 '<q' -1 80 '<q
 # COMPRESSED (27): a 4 GiB mmap length does not raise the decompression bound
 z=$caps/zstd.data
 case_ compressed-mmap-len zstd 0 '' "$(($(feat_off "$z" 27) + 16))" '<I' 0xffffffff
+# ... nor lets a decompression bomb through: the first compressed record
+# swapped for a zstd frame of 200 MiB of zeros stops at 64 MiB, exit 1,
+# nothing written (the peak RSS holds the 64 MiB the bound allows)
+cp "$z" "$PW_TMP/bomb.data"
+edit zstd-bomb "$PW_TMP/bomb.data" "$(edit records "$z" | awk '$2 == 81 { print $1; exit }')" 200
+zoff=$(edit records "$PW_TMP/bomb.data" | awk '$2 == 81 { print $1; exit }')
+edit poke "$PW_TMP/bomb.data" "$(($(feat_off "$PW_TMP/bomb.data" 27) + 16))" '<I' 0xffffffff
+rc=0
+rss perfwhiz-proc -i "$PW_TMP/bomb.data" --csv "$PW_TMP/bomb.csv" 2>"$PW_TMP/bomb.err" || rc=$?
+kb=$(tail -n 1 "$PW_TMP/rss")
+[ $rc = 1 ] || { cat "$PW_TMP/bomb.err"; die "zstd bomb: exit $rc, expected 1"; }
+[ "$kb" -le $((rss_zstd + 65536 + 16384)) ] || die "zstd bomb: peak RSS $kb KiB (the intact file: $rss_zstd KiB)"
+grep -q "bomb.data: offset $zoff: compressed record decompresses to more than 67108864 bytes" \
+	"$PW_TMP/bomb.err" || { cat "$PW_TMP/bomb.err"; die "zstd bomb: not said with the file and offset"; }
+[ ! -e "$PW_TMP/bomb.csv" ] || die "zstd bomb: output left behind"
+echo "ok  zstd bomb with a 4 GiB mmap length: exit 1, peak RSS $kb KiB, said"
 echo ok

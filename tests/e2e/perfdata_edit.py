@@ -10,6 +10,11 @@
   perfdata_edit.py replace FILE OLD NEW    replace the first OLD bytes with NEW
                                            (same length)
   perfdata_edit.py cut FILE SIZE           truncate to SIZE bytes
+  perfdata_edit.py zstd-bomb FILE OFF MIB  replace the record at OFF (file
+                                           layout) by a PERF_RECORD_COMPRESSED
+                                           whose zstd frame decompresses to MIB
+                                           MiB of zeros (RLE blocks, 4 bytes per
+                                           128 KiB), moving what follows
 """
 import struct
 import sys
@@ -52,6 +57,32 @@ def features(path):
             k += 1
 
 
+def zstd_bomb(path, off, mib):
+    d = bytearray(open(path, "rb").read())
+    assert d[8:16] != struct.pack("<Q", 16), "zstd-bomb: file layout only"
+    old = struct.unpack_from("<H", d, off + 6)[0]
+    nblocks = mib * 8
+    frame = struct.pack("<I", 0xFD2FB528) + bytes([0x00, 0x38])  # no sizes; 128 KiB window
+    for i in range(nblocks):
+        last = i == nblocks - 1
+        frame += struct.pack("<I", last | 1 << 1 | (128 << 10) << 3)[:3] + b"\0"
+    rec = struct.pack("<IHH", 81, 0, 8 + len(frame)) + frame
+    assert len(rec) < 65536, "zstd-bomb: at most 511 MiB"
+    delta = len(rec) - old
+    d[off:off + old] = rec
+    data_off, data_size = struct.unpack_from("<QQ", d, 40)
+    struct.pack_into("<Q", d, 48, data_size + delta)
+    bits = struct.unpack_from("<4Q", d, 72)
+    table = data_off + data_size + delta        # the feature table moved with the data
+    k = 0
+    for b in range(256):
+        if bits[b // 64] >> (b % 64) & 1:
+            foff = struct.unpack_from("<Q", d, table + 16 * k)[0]
+            struct.pack_into("<Q", d, table + 16 * k, foff + delta)
+            k += 1
+    open(path, "wb").write(d)
+
+
 def main(a):
     if a[0] == "records":
         records(a[1])
@@ -69,6 +100,8 @@ def main(a):
     elif a[0] == "cut":
         with open(a[1], "r+b") as f:
             f.truncate(int(a[2]))
+    elif a[0] == "zstd-bomb":
+        zstd_bomb(a[1], int(a[2]), int(a[3]))
     else:
         raise SystemExit(__doc__)
 
