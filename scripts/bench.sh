@@ -18,8 +18,10 @@
 # the largest run. Outputs go to $BENCH_OUT (default a directory in /dev/shm,
 # so that the disk's fsync latency is not measured), removed at the end.
 # $BENCH_INPUTS selects inputs (default "a b c"); $BENCH_PERFMAP=0 skips
-# perfmap; $BENCH_BASELINE=OTHER_BUILD_DIR adds a row for the perfwhiz-proc
-# of another build (e.g. an older commit's) in the same run.
+# perfmap; $BENCH_PROFILE=0 skips the instruction profile (valgrind's
+# callgrind on a 500k-event slice of b); $BENCH_BASELINE=OTHER_BUILD_DIR
+# adds a row for the perfwhiz-proc of another build (e.g. an older
+# commit's) in the same run.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,6 +86,10 @@ if [ ! -x "$timer" ] || [ "$S/bench-time.c" -nt "$timer" ]; then
 fi
 if [ ! -s "$dropall" ] || [ "$S/bench-dropall.c" -nt "$dropall" ]; then
 	${CC:-cc} -O2 -Wall -shared -fPIC -o "$dropall" "$S/bench-dropall.c"
+fi
+toucher=$DIR/bench-touch
+if [ ! -x "$toucher" ] || [ "$S/bench-touch.c" -nt "$toucher" ]; then
+	${CC:-cc} -O2 -Wall -pthread -o "$toucher" "$S/bench-touch.c"
 fi
 plugin=$B/perfwhiz.so
 [ -f "$plugin" ] || plugin=
@@ -189,7 +195,12 @@ if [ "${BENCH_PERFMAP:-1}" != 0 ] && [ -x "$B/perfmap" ]; then
 		echo
 		echo "## perfmap on $(basename "$big") ($prow rows)"
 		echo
+		# the columns perfmap loads (PM_COLS_BASE in plot/run.h): time 8,
+		# cpu 4, event 1, pid 4, task 4, duration 8, next_pid 4, next_task 4,
+		# prev_state 4, exit_reason 4 bytes a row
+		colmb=$(( (prow * 45 + (1 << 20) - 1) >> 20 ))
 		measure load "$B/perfmap" --list "$big"
+		measure "touch-${colmb}MB-fresh-memory" "$toucher" "$colmb" "$(nproc)"
 		measure basic-charts "$B/perfmap" -o "$OUT/pm-basic" "$big"
 		measure heatmaps-one-task "$B/perfmap" --heatmaps -t "${BENCH_TASK:-3001}" \
 			-o "$OUT/pm-heat" "$big"
@@ -200,8 +211,51 @@ if [ "${BENCH_PERFMAP:-1}" != 0 ] && [ -x "$B/perfmap" ]; then
 			       rows / $3 / 1e6, $5 / 1024 }' "$results"
 		echo
 		echo "load = perfmap --list (open, load the columns, index the tasks, list them);"
+		echo "touch = write once to as much fresh memory as those columns take, allocated"
+		echo "as the loader does, in $(nproc) threads (the floor of keeping them in memory);"
 		echo "charts include rendering by gnuplot (PNG and SVG)."
 	fi
+fi
+# ---- where the instructions go: callgrind on a slice of b ----
+if [ "${BENCH_PROFILE:-1}" != 0 ] && command -v valgrind >/dev/null &&
+   [[ " $INPUTS " == *" b "* ]]; then
+	P=$OUT/profile
+	mkdir -p "$P"
+	"$PY" "$S/bench-spec.py" --events 500000 >"$P/b5.spec"
+	"$B/tests/pwfixture" -o "$P/b5.data" "$P/b5.spec"
+	read -r pev _ <<<"$(counts "$P/b5.data")"
+	cpu=$("$timer" "$RUNS" 1 /dev/null "$B/perfwhiz-proc" -q -i "$P/b5.data" -o "$P/b5.cdict" |
+	      awk '{ print $2 }')
+	valgrind --tool=callgrind --callgrind-out-file="$P/cg.out" \
+		"$B/perfwhiz-proc" -q -i "$P/b5.data" -o "$P/b5-cg.cdict" 2>/dev/null
+	echo
+	echo "## Where the instructions go (callgrind, $pev events of b's kind)"
+	echo
+	callgrind_annotate --auto=no "$P/cg.out" 2>/dev/null | awk -v ev="$pev" -v cpu="$cpu" '
+		/PROGRAM TOTALS/ { n = $1; gsub(",", "", n); total = n; next }
+		total && /^ *[0-9,]+ +\( *[0-9.]+%\) +[^ ]/ {
+			n = $1; gsub(",", "", n)
+			if (/libzstd/) s = "zstd compression"
+			else if (/cdict-/) s = "cdict encoding (tokens, predictors)"
+			else if (/(perfdata|input|reader-local|tracedata|u64map)/) s = "reading and decoding records"
+			else if (/(order|derive|intern|convert)/) s = "ordering, deriving rows, interning"
+			else if (/libc/) s = "libc (memcpy, malloc...)"
+			else s = "other (start-up, libtraceevent...)"
+			by[s] += n
+			listed += n
+		}
+		END {
+			ips = total / cpu
+			by["not listed by callgrind_annotate (under 1%)"] = total - listed
+			printf "%d instructions, %.0f per event; the same run outside valgrind takes %.3f s CPU: %.1fG instructions/s\n\n", total, total / ev, cpu, ips / 1e9
+			print "| stage | instructions per event | share | events/s if it ran alone |"
+			print "| --- | --- | --- | --- |"
+			fflush()
+			cmd = "sort -t\"|\" -k3 -rn"
+			for (s in by)
+				printf "| %s | %.0f | %.1f%% | %.1fM |\n", s, by[s] / ev, 100 * by[s] / total, by[s] ? ev / (by[s] / ips) / 1e6 : 0 | cmd
+			close(cmd)
+		}'
 fi
 echo
 echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
