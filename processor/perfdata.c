@@ -266,8 +266,11 @@ static int attr_add(struct pw_reader *r, const uint8_t *p, size_t avail, uint32_
 	if (size < PERF_ATTR_SIZE_VER0)
 		return fail(r, off, PW_EFORMAT, "attribute size %u is below the minimum %u",
 			    size, PERF_ATTR_SIZE_VER0);
+	if (size % 8)
+		return fail(r, off, PW_EFORMAT, "attribute size %u is not a multiple of 8", size);
 	if (size > avail)
-		return fail(r, off, PW_EFORMAT, "attribute size %u runs past its section", size);
+		return fail(r, off, PW_EFORMAT, "attribute size %u is larger than the %zu bytes "
+			    "that hold it", size, avail);
 	if (r->nr_attrs >= MAX_ATTRS)
 		return fail(r, off, PW_EFORMAT, "more than %d attributes", MAX_ATTRS);
 	na = realloc(r->attrs, (r->nr_attrs + 1) * sizeof(*na));
@@ -492,8 +495,9 @@ static int read_file_header(struct pw_reader *r, const uint8_t *h, uint64_t hsiz
 		uint64_t ids_size = ld64(buf + o + attr_size - 8);
 		unsigned int idx;
 
-		err = attr_add(r, buf + o, attr_size - 16, (uint32_t)(attr_size - 16),
-			       attrs_off + o, &idx);
+		/* The slot holds the attr and its id section; the attr says
+		 * its own size (0: the first ABI's), as perf's read_attr() reads it. */
+		err = attr_add(r, buf + o, attr_size - 16, ld32(buf + o + 4), attrs_off + o, &idx);
 		if (err)
 			break;
 		if (ids_off > r->file_size || ids_size > r->file_size - ids_off || ids_size % 8) {

@@ -63,6 +63,51 @@ for spec in sched kvm-vmx; do
 	variant $spec oldest-pipe y --pipe --attr-size 64 --no-identifier --no-sample-id-all
 done
 
+# -- the size a file-layout attr gives itself (attr.size), read as perf's
+# read_attr() reads it: 0 is the first ABI's 64 bytes, fields past the
+# size are zero whatever the slot holds there; below 64, not a multiple of
+# 8 or past the slot (header attr_size - 16) is an error naming the file
+# and the offset of that attr, exit 1, nothing written
+"$pwfixture" -o "$PW_TMP/slots.data" --attr-size 136 "$fx/sched.spec"
+perfwhiz-proc -q -i "$PW_TMP/slots.data" --csv "$PW_TMP/slots.csv"
+read -r slot aoff < <(python3 -c "import struct,sys; print(*struct.unpack_from('<QQ', open(sys.argv[1],'rb').read(), 16))" "$PW_TMP/slots.data")
+[ "$slot" = 152 ] || die "slots.data: attr slots of $slot bytes, expected 152"
+at=$((aoff + slot))	# the second attr
+# attr_size NAME SIZE EXIT [PATTERN]: the second attr says SIZE, its bytes
+# 64 to 135 are garbage
+attr_size() {
+	local name=$1 size=$2 want=$3 pattern=${4:-} rc=0 f=$PW_TMP/$1.data
+	cp "$PW_TMP/slots.data" "$f"
+	edit poke "$f" $((at + 4)) '<I' "$size"
+	for o in $(seq 64 8 128); do edit poke "$f" $((at + o)) '<Q' 0x5a5a5a5a5a5a5a5a; done
+	perfwhiz-proc -i "$f" --csv "$PW_TMP/$name.csv" 2>"$PW_TMP/$name.err" || rc=$?
+	[ $rc = "$want" ] || { cat "$PW_TMP/$name.err"; die "$name: exit $rc, expected $want"; }
+	if [ "$want" = 0 ]; then
+		cmp -s "$PW_TMP/slots.csv" "$PW_TMP/$name.csv" || die "$name: rows differ"
+		echo "ok  $name: same rows"
+	else
+		grep -q -- "$f: offset $at: $pattern" "$PW_TMP/$name.err" || { cat "$PW_TMP/$name.err"; die "$name: no message '$f: offset $at: $pattern'"; }
+		[ ! -e "$PW_TMP/$name.csv" ] || die "$name: output left behind"
+		echo "ok  $name: exit 1: $(head -n 1 "$PW_TMP/$name.err")"
+	fi
+}
+attr_size attr-size-0 0 0
+attr_size attr-size-64-in-136 64 0
+attr_size attr-size-below-64 56 1 'attribute size 56 is below the minimum 64'
+attr_size attr-size-odd 68 1 'attribute size 68 is not a multiple of 8'
+attr_size attr-size-past-slot 144 1 'attribute size 144 is larger than the 136 bytes'
+attr_size attr-size-huge 0xfffffff8 1 'attribute size 4294967288 is larger than the 136 bytes'
+# a pipe's HEADER_ATTR record: the same rule
+"$pwfixture" -o "$PW_TMP/slots.pipe" --pipe "$fx/sched.spec"
+at=$(edit records "$PW_TMP/slots.pipe" | awk '$2 == 64 { n++ } n == 2 { print $1; exit }')
+edit poke "$PW_TMP/slots.pipe" $((at + 12)) '<I' 68
+rc=0
+perfwhiz-proc -i "$PW_TMP/slots.pipe" --csv "$PW_TMP/slots-pipe.csv" 2>"$PW_TMP/slots-pipe.err" || rc=$?
+[ $rc = 1 ] && grep -q "offset $at: attribute size 68 is not a multiple of 8" "$PW_TMP/slots-pipe.err" ||
+	{ cat "$PW_TMP/slots-pipe.err"; die "pipe attr size 68: exit $rc, not said"; }
+[ ! -e "$PW_TMP/slots-pipe.csv" ] || die "pipe attr size 68: output left behind"
+echo "ok  pipe attr-size-odd: exit 1: $(head -n 1 "$PW_TMP/slots-pipe.err")"
+
 # -- a sample id that matches no attr: counted, and that sample gives no row
 # unknown ID BASE OFFSET-IN-RECORD WHAT: poke the id of the 3rd sample
 unknown_id() {
