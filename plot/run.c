@@ -237,8 +237,8 @@ int pm_run_index(struct pm_run *run, const char *path, const struct pw_columns *
 	if (meta && pw_meta_copy(&run->meta, meta))
 		goto nomem;
 	run->path = strdup(path);
-	run->row_thread = malloc((cols->nrows ? cols->nrows : 1) * sizeof(uint32_t));
-	run->row_next = malloc((cols->nrows ? cols->nrows : 1) * sizeof(uint32_t));
+	run->row_thread = pw_column_alloc((cols->nrows ? cols->nrows : 1) * sizeof(uint32_t));
+	run->row_next = pw_column_alloc((cols->nrows ? cols->nrows : 1) * sizeof(uint32_t));
 	if (!run->path || !run->row_thread || !run->row_next)
 		goto nomem;
 	err = tmap_init(&m, 1024);

@@ -1119,7 +1119,7 @@ int pw_cdict_foreach(struct pw_cdict *cd, pw_row_fn fn, void *ctx)
  */
 #define HUGE_PAGE (2u << 20)
 
-static void *column_alloc(size_t size)
+void *pw_column_alloc(size_t size)
 {
 	void *p;
 
@@ -1266,7 +1266,7 @@ int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out
 		if (!(mask & PW_COLMASK(c)))
 			continue;
 		if (cd->nrows > SIZE_MAX / (size_t)width ||
-		    !(*arr = column_alloc((size_t)cd->nrows * (size_t)width))) {
+		    !(*arr = pw_column_alloc((size_t)cd->nrows * (size_t)width))) {
 			err = cd_fail(cd, NULL, PW_ENOMEM, 0, "%s: cannot load %" PRIu64 " rows of %s",
 				      pw_strerror(PW_ENOMEM), cd->nrows, pw_column_name(c));
 			goto err;

@@ -162,6 +162,14 @@ struct pw_columns {
  */
 int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out);
 
+/**
+ * pw_column_alloc - room for @size bytes of per-row data, as a loaded column
+ * gets it: large arrays 2 MiB aligned and backed by huge pages where the
+ * system allows, which makes their first use fault a page per 2 MiB rather
+ * than per 4 KiB. Free with free(); NULL when out of memory.
+ */
+void *pw_column_alloc(size_t size);
+
 /** pw_columns_release - free what pw_cdict_load() allocated in @c */
 void pw_columns_release(struct pw_columns *c);
 
