@@ -811,14 +811,7 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 				"of unknown id", r->name, (unsigned long long)off);
 		return 0;
 	}
-	if (r->attrs[ai].fixed ? parse_fixed(&r->attrs[ai], rec, size, &s)
-			       : parse_sample(&r->attrs[ai].a, rec, size, &s)) {
-		r->meta.undecodable++;
-		if (r->meta.undecodable == 1)
-			pw_warn("%s: offset %llu: a sample record too short for its sample type: "
-				"skipped (and counted)", r->name, (unsigned long long)off);
-		return 0;
-	}
+	/* an event that is not kept is only counted: no need to parse it */
 	err = attr_tp(r, &r->attrs[ai], &tp);
 	if (err)
 		return err;
@@ -831,12 +824,19 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 		tp->dropped++;
 		return 0;
 	}
+	if (r->attrs[ai].fixed ? parse_fixed(&r->attrs[ai], rec, size, &s)
+			       : parse_sample(&r->attrs[ai].a, rec, size, &s)) {
+		r->meta.undecodable++;
+		if (r->meta.undecodable == 1)
+			pw_warn("%s: offset %llu: a sample record too short for its sample type: "
+				"skipped (and counted)", r->name, (unsigned long long)off);
+		return 0;
+	}
 	if (!s.raw || s.raw_size < 8 || ld16(s.raw) != (uint16_t)tp->id) {
 		r->meta.undecodable++;
 		return 0;
 	}
-	memset(&q, 0, sizeof(q));
-	q.time = s.time;
+	q = (struct pw_qev){ .time = s.time };
 	q.cpu = (int32_t)s.cpu;
 	if (!(r->attrs[ai].a.sample_type & PERF_SAMPLE_CPU)) {
 		uint64_t cpu;
