@@ -6,9 +6,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "charts.h"
 #include "gnuplot.h"
+#include "outfile.h"
 #include "pw-log.h"
 
 /* Series colours of runs (Okabe-Ito, colour-blind safe). */
@@ -134,50 +136,56 @@ static int add_note(struct pm_charts *cs, const char *fmt, ...)
 /* ---- files ---- */
 
 struct out {
-	FILE *dat, *gp;
-	char dat_path[4096], gp_path[4096];
+	FILE *dat, *gp;		/* the two files being written */
+	struct pm_outfile fdat, fgp;
 };
 
+/* NAME.dat and NAME.gp, each under a temporary name until out_close(). */
 static int out_open(struct pm_charts *cs, const char *name, struct out *o)
 {
-	snprintf(o->dat_path, sizeof(o->dat_path), "%s/%s.dat", cs->dir, name);
-	snprintf(o->gp_path, sizeof(o->gp_path), "%s/%s.gp", cs->dir, name);
-	o->gp = NULL;
-	o->dat = fopen(o->dat_path, "w");
-	if (!o->dat)
-		goto fail;
-	o->gp = fopen(o->gp_path, "w");
-	if (!o->gp) {
-		snprintf(o->dat_path, sizeof(o->dat_path), "%s", o->gp_path);
-		goto fail;
-	}
-	return 0;
-fail:
-	pw_err("%s: cannot create: %s", o->dat_path, strerror(errno));
-	if (o->dat)
-		fclose(o->dat);
-	o->dat = NULL;
-	return PW_EWRITE;
-}
-
-static int close_one(FILE *f, const char *path)
-{
-	int bad = ferror(f);
-
-	if (fclose(f) || bad) {
-		pw_err("%s: write error: %s", path, strerror(errno ? errno : EIO));
-		return PW_EWRITE;
-	}
-	return 0;
-}
-
-static int out_close(struct out *o)
-{
-	int e1 = o->dat ? close_one(o->dat, o->dat_path) : 0;
-	int e2 = o->gp ? close_one(o->gp, o->gp_path) : 0;
+	char path[4096];
+	int err;
 
 	o->dat = o->gp = NULL;
-	return e1 ? e1 : e2;
+	o->fdat.f = o->fgp.f = NULL;
+	o->fdat.tmp[0] = o->fgp.tmp[0] = 0;
+	snprintf(path, sizeof(path), "%s/%s.dat", cs->dir, name);
+	err = pm_outfile_open(&o->fdat, path);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/%s.gp", cs->dir, name);
+	err = pm_outfile_open(&o->fgp, path);
+	if (err) {
+		pm_outfile_abort(&o->fdat);
+		return err;
+	}
+	o->dat = o->fdat.f;
+	o->gp = o->fgp.f;
+	return 0;
+}
+
+/* Both files under their names, or neither. */
+static int out_close(struct pm_charts *cs, struct out *o)
+{
+	int err = pm_outfile_commit(&o->fdat, cs->stop);
+
+	if (err) {
+		pm_outfile_abort(&o->fgp);
+	} else {
+		err = pm_outfile_commit(&o->fgp, cs->stop);
+		if (err)
+			unlink(o->fdat.path);	/* committed: under its name */
+	}
+	o->dat = o->gp = NULL;
+	return err;
+}
+
+/* After an error: remove what was written. */
+static void out_abort(struct out *o)
+{
+	pm_outfile_abort(&o->fdat);
+	pm_outfile_abort(&o->fgp);
+	o->dat = o->gp = NULL;
 }
 
 /* ---- shared bits ---- */
@@ -387,7 +395,7 @@ static int chart_cpu_usage(struct pm_charts *cs, const char *prefix, const char 
 	fprintf(o.gp, "\n\tunset multiplot\n");
 	pm_gp_end(o.gp);
 	free(tasks);
-	err = out_close(&o);
+	err = out_close(cs, &o);
 	return err ? err : add_chart(cs, name, title, section, NULL);
 }
 
@@ -533,7 +541,7 @@ static int chart_kvm_exits(struct pm_charts *cs, const char *prefix, const char 
 	fprintf(o.gp, "\tplot for [i=2:%u] \"%s.dat\" using i:xtic(L(strcol(1))) title L(columnhead(i)) "
 		      "lc rgb word(colors, i - 1)\n", nr + 1, name);
 	pm_gp_end(o.gp);
-	err = out_close(&o);
+	err = out_close(cs, &o);
 	if (!err) {
 		err = add_chart(cs, name, title, section, html);
 		html = NULL;
@@ -542,7 +550,7 @@ out:
 	if (h)
 		fclose(h);
 	if (o.dat || o.gp)
-		out_close(&o);
+		out_abort(&o);
 	free(html);
 	free(reasons);
 	free(tasks);
@@ -691,7 +699,7 @@ static int chart_coremap(struct pm_charts *cs, const char *prefix, const char *s
 	else
 		fprintf(o.gp, "\n\t# cells too small for the switch counts: they are in %s.dat\n", name);
 	pm_gp_end(o.gp);
-	err = out_close(&o);
+	err = out_close(cs, &o);
 	if (!err)
 		err = add_chart(cs, name, full_title, section, NULL);
 out:
@@ -824,7 +832,7 @@ static int chart_heat(struct pm_charts *cs, const char *prefix, const char *sect
 	}
 	fprintf(o.gp, "\tunset multiplot\n");
 	pm_gp_end(o.gp);
-	err = out_close(&o);
+	err = out_close(cs, &o);
 	return err ? err : add_chart(cs, name, title, section, NULL);
 }
 
@@ -883,7 +891,7 @@ static int chart_tcoremap(struct pm_charts *cs, const char *prefix, const char *
 		wms, nc - 1, step);
 	fprintf(o.gp, "\tplot \"%s.dat\" using 1:2:($5 > 0 ? $5 : NaN) with image notitle\n", name);
 	pm_gp_end(o.gp);
-	err = out_close(&o);
+	err = out_close(cs, &o);
 	return err ? err : add_chart(cs, name, title, section, NULL);
 }
 
@@ -921,7 +929,7 @@ int pm_charts_render(struct pm_charts *cs, const char *gnuplot, unsigned int job
 		return PW_ENOMEM;
 	for (unsigned int i = 0; i < cs->n; i++)
 		v[i].name = cs->v[i].name;
-	err = pm_gp_run(cs->dir, gnuplot, v, cs->n, jobs);
+	err = pm_gp_run(cs->dir, gnuplot, v, cs->n, jobs, cs->stop);
 	for (unsigned int i = 0; i < cs->n; i++) {
 		cs->v[i].status = v[i].status;
 		free(cs->v[i].message);

@@ -30,6 +30,8 @@ struct pm_charts {
 	char **notes;		/* what was not drawn, and why */
 	unsigned int nr_notes;
 	struct pm_names used;	/* chart names taken */
+	const volatile int *stop;	/* set by a signal handler: writing and
+					 * rendering stop (PW_ESTOPPED); may be NULL */
 };
 
 /**
@@ -49,7 +51,9 @@ void pm_charts_release(struct pm_charts *cs);
  * @section: report heading, or NULL
  * @aggs: one aggregate per run, same order as the runs
  *
- * Returns 0 or a negative PW_E* code (PW_EWRITE naming the file).
+ * Each NAME.dat and NAME.gp appears under its name only when complete.
+ * Returns 0 or a negative PW_E* code (PW_EWRITE naming the file;
+ * PW_ESTOPPED when *@cs->stop was set).
  */
 int pm_charts_basic(struct pm_charts *cs, const char *prefix, const char *section,
 		    struct pm_agg **aggs, unsigned int nruns);
@@ -64,9 +68,11 @@ int pm_charts_heatmaps(struct pm_charts *cs, const char *prefix, const char *sec
 		       struct pm_agg **aggs, unsigned int nruns);
 
 /**
- * pm_charts_render - run gnuplot on every chart, @jobs at a time
+ * pm_charts_render - run gnuplot on every chart, @jobs at a time (see
+ * pm_gp_run(): the images appear only when complete)
  *
- * Returns 0 or the first error (each chart's status says which failed).
+ * Returns 0 or the first error (each chart's status says which failed);
+ * PW_ESTOPPED when *@cs->stop was set.
  */
 int pm_charts_render(struct pm_charts *cs, const char *gnuplot, unsigned int jobs);
 

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* gnuplot.c - script preamble, palettes and the gnuplot process pool. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,7 +179,135 @@ void pm_gp_end(FILE *f)
 
 /* ---- running gnuplot ---- */
 
-static pid_t start_one(const char *dir, const char *gnuplot, const char *name)
+/*
+ * Each script runs in a directory of its own inside the output directory
+ * (".NAME.render.XXXXXX"), finding NAME.gp and NAME.dat through gnuplot's
+ * loadpath, so that what it writes has the names the script gives (a tex
+ * file names its graphics file) but not yet in the output directory. When
+ * gnuplot succeeds and every file is whole, they are renamed out of it.
+ */
+
+/* Whether the file @name in @dir ends as a complete file of its format
+ * does. gnuplot exits 0 when it cannot write all of an image (a full disk
+ * cuts it short without a word), so its exit status is not enough. Files of
+ * other kinds pass. */
+static bool whole(const char *dir, const char *name)
+{
+	static const struct {
+		const char *ext, *end;
+		size_t len;
+	} ends[] = {
+		{ ".png", "IEND\xae\x42\x60\x82", 8 },	/* the IEND chunk and its CRC */
+		{ ".svg", "</svg>", 6 },
+		{ ".pdf", "%%EOF", 5 },
+		{ ".eps", "%%EOF", 5 },
+		{ ".tex", "\\endgroup", 9 },		/* cairolatex's last line */
+	};
+	size_t nl = strlen(name), i, n;
+	char path[4096], tail[64];
+	struct stat st;
+	ssize_t got;
+	int fd;
+
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (nl > 4 && !strcmp(name + nl - 4, ends[i].ext))
+			break;
+	if (i == sizeof(ends) / sizeof(ends[0]))
+		return true;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) || st.st_size < (off_t)ends[i].len) {
+		close(fd);
+		return false;
+	}
+	n = st.st_size < (off_t)sizeof(tail) ? (size_t)st.st_size : sizeof(tail);
+	got = pread(fd, tail, n, st.st_size - (off_t)n);
+	close(fd);
+	if (got != (ssize_t)n)
+		return false;
+	while (n > ends[i].len && tail[n - 1] && strchr(" \t\r\n", tail[n - 1]))
+		n--;
+	return !memcmp(tail + n - ends[i].len, ends[i].end, ends[i].len);
+}
+
+/* Remove the render directory @tdir and what is in it. */
+static void remove_render_dir(const char *tdir)
+{
+	char path[4096];
+	struct dirent *e;
+	DIR *d = opendir(tdir);
+
+	if (d) {
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", tdir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(tdir);
+}
+
+/*
+ * Move what gnuplot wrote in @tdir to @dir when every file is whole; else
+ * set @job's status and message. The render directory is removed.
+ */
+static void move_out(const char *dir, const char *tdir, struct pm_gp_job *job)
+{
+	char from[4096], to[4096];
+	struct statvfs sv;
+	struct dirent *e;
+	DIR *d = opendir(tdir);
+
+	if (!d) {
+		job->status = PW_EWRITE;
+		pw_err("%s: cannot read what gnuplot wrote: %s", tdir, strerror(errno));
+		remove_render_dir(tdir);
+		return;
+	}
+	while ((e = readdir(d))) {
+		bool full;
+
+		if (e->d_name[0] == '.' || whole(tdir, e->d_name))
+			continue;
+		/* say when a full disk is the reason: it usually is */
+		full = !statvfs(tdir, &sv) && !sv.f_bavail;
+		job->status = PW_EWRITE;
+		if (asprintf(&job->message, "%s was cut short: %s", e->d_name,
+			     full ? strerror(ENOSPC) : "is the disk full?") < 0)
+			job->message = NULL;
+		pw_err("%s/%s: gnuplot could not write all of it (%s): not kept; the .gp and "
+		       ".dat files are", dir, e->d_name,
+		       full ? strerror(ENOSPC) : "is the disk full?");
+		break;
+	}
+	/* Renaming while reading the directory may hide entries: pass again
+	 * until none is left (the files are few: one per format). */
+	for (bool moved = true; !job->status && moved; ) {
+		moved = false;
+		rewinddir(d);
+		while (!job->status && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(from, sizeof(from), "%s/%s", tdir, e->d_name);
+			snprintf(to, sizeof(to), "%s/%s", dir, e->d_name);
+			if (!rename(from, to)) {
+				moved = true;
+				continue;
+			}
+			job->status = PW_EWRITE;
+			job->message = strdup(strerror(errno));
+			pw_err("%s: cannot rename %s into place: %s", to, from, strerror(errno));
+		}
+	}
+	closedir(d);
+	remove_render_dir(tdir);
+}
+
+static pid_t start_one(const char *dir, const char *tdir, const char *gnuplot, const char *name)
 {
 	char script[4096], log[4096];
 	pid_t pid;
@@ -189,7 +320,7 @@ static pid_t start_one(const char *dir, const char *gnuplot, const char *name)
 	/* Child: only async-signal-safe calls until exec. */
 	if (chdir(dir) == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		char *const argv[] = { (char *)gnuplot, script, NULL };
+		char *const argv[] = { (char *)gnuplot, "-e", "set loadpath '..'", script, NULL };
 		int nul = open("/dev/null", O_RDONLY);
 
 		if (fd >= 0) {
@@ -198,7 +329,8 @@ static pid_t start_one(const char *dir, const char *gnuplot, const char *name)
 		}
 		if (nul >= 0)
 			dup2(nul, STDIN_FILENO);
-		execvp(gnuplot, argv);
+		if (chdir(tdir) == 0)
+			execvp(gnuplot, argv);
 		/* Tell the parent exec failed: the log says why. */
 		if (fd >= 0) {
 			static const char msg[] = "perfmap: cannot run gnuplot: ";
@@ -239,16 +371,25 @@ static char *read_log(const char *dir, const char *name)
 	return buf;
 }
 
-static void finish_one(const char *dir, struct pm_gp_job *job, int wstatus)
+static void finish_one(const char *dir, const char *tdir, struct pm_gp_job *job, int wstatus,
+		       bool stopped)
 {
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/%s.log", dir, job->name);
+	if (stopped) {
+		job->status = PW_ESTOPPED;
+		unlink(path);
+		remove_render_dir(tdir);
+		return;
+	}
 	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
 		job->status = 0;
 		unlink(path);
+		move_out(dir, tdir, job);
 		return;
 	}
+	remove_render_dir(tdir);
 	job->message = read_log(dir, job->name);
 	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127) {
 		job->status = PW_ENOENT;
@@ -266,37 +407,82 @@ static void finish_one(const char *dir, struct pm_gp_job *job, int wstatus)
 	}
 }
 
-int pm_gp_run(const char *dir, const char *gnuplot, struct pm_gp_job *jobs, unsigned int n,
-	      unsigned int parallel)
+/* A render directory for @name in @dir: its path in @tdir. */
+static int make_render_dir(const char *dir, const char *name, char *tdir, size_t size)
 {
-	pid_t *pids;
+	if ((size_t)snprintf(tdir, size, "%s/.%s.render.XXXXXX", dir, name) >= size) {
+		pw_err("%s/%s: file name too long", dir, name);
+		return PW_EWRITE;
+	}
+	if (!mkdtemp(tdir)) {
+		pw_err("%s/%s.gp: cannot create a directory for gnuplot in %s: %s", dir, name,
+		       dir, strerror(errno));
+		return PW_EWRITE;
+	}
+	return 0;
+}
+
+int pm_gp_run(const char *dir, const char *gnuplot, struct pm_gp_job *jobs, unsigned int n,
+	      unsigned int parallel, const volatile int *stop)
+{
+	struct running {
+		pid_t pid;
+		unsigned int job;
+		char tdir[4096];
+	} *slots;
 	unsigned int next = 0, running = 0;
+	bool stopping = false;
 	int ret = 0;
 
 	if (!parallel)
 		parallel = 1;
-	pids = calloc(n ? n : 1, sizeof(*pids));
-	if (!pids)
+	if (parallel > n)
+		parallel = n ? n : 1;
+	slots = calloc(parallel, sizeof(*slots));
+	if (!slots)
 		return PW_ENOMEM;
+	for (unsigned int i = 0; i < n; i++) {
+		jobs[i].status = 0;
+		jobs[i].message = NULL;
+	}
 	while (next < n || running) {
 		int wstatus;
 		pid_t pid;
 
-		while (running < parallel && next < n) {
-			jobs[next].status = 0;
-			jobs[next].message = NULL;
-			pids[next] = start_one(dir, gnuplot, jobs[next].name);
-			if (pids[next] < 0) {
-				jobs[next].status = -errno;
-				pw_err("%s: cannot start gnuplot: %s", jobs[next].name,
-				       strerror(errno));
+		if (stop && *stop && !stopping) {
+			stopping = true;
+			for (unsigned int s = 0; s < parallel; s++)
+				if (slots[s].pid > 0)
+					kill(slots[s].pid, SIGTERM);
+		}
+		while (!stopping && running < parallel && next < n) {
+			struct running *sl = slots;
+			struct pm_gp_job *job = &jobs[next++];
+			int err;
+
+			while (sl->pid > 0)
+				sl++;
+			err = make_render_dir(dir, job->name, sl->tdir, sizeof(sl->tdir));
+			if (!err) {
+				/* the child changes to dir, then to the render directory */
+				sl->pid = start_one(dir, strrchr(sl->tdir, '/') + 1, gnuplot,
+						    job->name);
+				if (sl->pid < 0) {
+					err = -errno;
+					pw_err("%s: cannot start gnuplot: %s", job->name,
+					       strerror(errno));
+					remove_render_dir(sl->tdir);
+					sl->pid = 0;
+				}
+			}
+			if (err) {
+				job->status = err;
 				if (!ret)
-					ret = jobs[next].status;
-				next++;
+					ret = err;
 				continue;
 			}
+			sl->job = (unsigned int)(job - jobs);
 			running++;
-			next++;
 		}
 		if (!running)
 			break;
@@ -306,17 +492,24 @@ int pm_gp_run(const char *dir, const char *gnuplot, struct pm_gp_job *jobs, unsi
 				continue;
 			break;
 		}
-		for (unsigned int i = 0; i < next; i++) {
-			if (pids[i] == pid) {
-				pids[i] = 0;
-				running--;
-				finish_one(dir, &jobs[i], wstatus);
-				if (jobs[i].status && !ret)
-					ret = jobs[i].status;
-				break;
-			}
+		for (unsigned int s = 0; s < parallel; s++) {
+			struct pm_gp_job *job = &jobs[slots[s].job];
+
+			if (slots[s].pid != pid)
+				continue;
+			slots[s].pid = 0;
+			running--;
+			finish_one(dir, slots[s].tdir, job, wstatus, stopping);
+			if (job->status && !ret && !stopping)
+				ret = job->status;
+			break;
 		}
 	}
-	free(pids);
+	free(slots);
+	if (stopping) {
+		for (unsigned int i = next; i < n; i++)
+			jobs[i].status = PW_ESTOPPED;
+		ret = PW_ESTOPPED;
+	}
 	return ret;
 }

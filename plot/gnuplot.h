@@ -100,22 +100,34 @@ const char *pm_reason_color(const char *reason);
 
 /* One script to render. */
 struct pm_gp_job {
-	const char *name;	/* runs "gnuplot NAME.gp" in the output dir */
+	const char *name;	/* renders NAME.gp of the output dir (pm_gp_run()) */
 	int status;		/* 0 ok; else a negative PW_E* code */
 	char *message;		/* on failure: gnuplot's message (caller frees) */
 };
 
 /**
- * pm_gp_run - render scripts with up to @jobs gnuplot processes at once
- * @dir: the output directory (gnuplot runs there)
+ * pm_gp_run - render scripts with up to @parallel gnuplot processes at once
+ * @dir: the output directory
  * @gnuplot: the program ("gnuplot", or a path)
  * @jobs: the scripts; status and message are set for each
+ * @stop: when it points at a non-zero value (a signal arrived), the running
+ *        gnuplots are sent SIGTERM, no other starts, and what they wrote
+ *        is removed; may be NULL
  *
- * gnuplot's output goes to NAME.log, removed when the script succeeds.
+ * Each script runs as "gnuplot -e \"set loadpath '..'\" NAME.gp" in a
+ * directory of its own in @dir (".NAME.render.XXXXXX"), removed after.
+ * What it writes is renamed into @dir only when gnuplot succeeded and
+ * every image is whole (it ends as its format says a complete file ends:
+ * gnuplot does not report a full disk): an image appears under its name
+ * complete or not at all. gnuplot's output goes to NAME.log in @dir,
+ * removed when the script succeeds.
+ *
  * Returns 0 when every script rendered, else the first error (PW_ENOENT
- * when gnuplot could not be started, PW_EIO when a script failed).
+ * when gnuplot could not be started, PW_EIO when a script failed,
+ * PW_EWRITE when an image was cut short or could not be moved in place,
+ * PW_ESTOPPED when stopped).
  */
 int pm_gp_run(const char *dir, const char *gnuplot, struct pm_gp_job *jobs, unsigned int n,
-	      unsigned int parallel);
+	      unsigned int parallel, const volatile int *stop);
 
 #endif

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -105,6 +106,14 @@ struct opts {
 	enum pm_group_by group_by;
 	unsigned int formats, jobs;
 };
+
+/* The signal that asked perfmap to stop while it writes, or 0. */
+static volatile int stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
 
 static void log_stderr(enum pw_log_level level, const char *fmt, va_list ap)
 {
@@ -405,6 +414,17 @@ int main(int argc, char **argv)
 	if (pm_charts_init(&cs, outdir, o.formats))
 		goto out;
 	{
+		/* From here files are written: on a signal, stop and remove
+		 * what is unfinished (no index.html). */
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		cs.stop = &stop_signal;
+	}
+	{
 		struct pm_dashboard_opts dopts = { .heatmaps = o.heatmaps, .group_by = o.group_by };
 
 		err = pm_dashboard_write(&cs, runs, n, &dopts, sel);
@@ -421,6 +441,16 @@ int main(int argc, char **argv)
 		time_t now = time(NULL);
 		int rerr = pm_charts_render(&cs, gp && *gp ? gp : "gnuplot", o.jobs);
 
+		if (rerr == PW_ESTOPPED)
+			goto out;
+		for (unsigned int i = 0; i < cs.n; i++) {
+			if (cs.v[i].status == PW_EWRITE) {
+				/* a full disk, most likely: a report would look whole */
+				fprintf(stderr, "perfmap: %s: some images could not be written: "
+					"no index.html written\n", outdir);
+				goto out;
+			}
+		}
 		strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
 		info.date = date;
 		if (pm_report_write(&cs, &info, runs, n))
@@ -438,6 +468,11 @@ int main(int argc, char **argv)
 		open_report(outdir);
 	ret = 0;
 out:
+	if (stop_signal && ret) {	/* a signal after index.html was written changes nothing */
+		fprintf(stderr, "perfmap: interrupted by %s: no index.html written%s%s\n",
+			strsignal(stop_signal), outdir ? " in " : "", outdir ? outdir : "");
+		ret = 128 + stop_signal;
+	}
 	pm_charts_release(&cs);
 	pm_select_free(sel);
 	for (unsigned int r = 0; r < n; r++)

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* report.c - the offline HTML index of the charts. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "gnuplot.h"
+#include "outfile.h"
 #include "pw-log.h"
 #include "report.h"
 
@@ -152,18 +151,17 @@ static void write_chart(FILE *f, const struct pm_charts *cs, const struct pm_cha
 int pm_report_write(const struct pm_charts *cs, const struct pm_report_info *info,
 		    struct pm_run **runs, unsigned int nruns)
 {
-	char path[4096], tmp[4096];
+	char path[4096];
 	const char *last_section = NULL;
+	struct pm_outfile out;
 	FILE *f;
-	int bad;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/index.html", cs->dir);
-	snprintf(tmp, sizeof(tmp), "%s/.index.html.%ld", cs->dir, (long)getpid());
-	f = fopen(tmp, "w");
-	if (!f) {
-		pw_err("%s: cannot create: %s", tmp, strerror(errno));
-		return PW_EWRITE;
-	}
+	err = pm_outfile_open(&out, path);
+	if (err)
+		return err;
+	f = out.f;
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
 	esc(f, info->label ? info->label : "perfmap report");
 	fputs("</title>\n<style>\n"
@@ -219,11 +217,5 @@ int pm_report_write(const struct pm_charts *cs, const struct pm_report_info *inf
 	fputs("<footer>Made by perfmap " PW_VERSION " on ", f);
 	esc(f, info->date);
 	fputs(".</footer>\n</body>\n</html>\n", f);
-	bad = ferror(f);
-	if (fclose(f) || bad || rename(tmp, path)) {
-		pw_err("%s: cannot write: %s", path, strerror(errno ? errno : EIO));
-		unlink(tmp);
-		return PW_EWRITE;
-	}
-	return 0;
+	return pm_outfile_commit(&out, cs->stop);
 }

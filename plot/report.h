@@ -17,9 +17,11 @@ struct pm_report_info {
 };
 
 /**
- * pm_report_write - write @cs->dir/index.html (through a temporary file)
+ * pm_report_write - write @cs->dir/index.html (through a temporary file:
+ * it appears only when complete)
  *
- * Returns 0 or PW_EWRITE (message naming the file logged).
+ * Returns 0, PW_EWRITE (message naming the file logged), or PW_ESTOPPED
+ * when *@cs->stop was set (nothing written).
  */
 int pm_report_write(const struct pm_charts *cs, const struct pm_report_info *info,
 		    struct pm_run **runs, unsigned int nruns);

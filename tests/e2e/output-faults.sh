@@ -3,7 +3,7 @@
 # goes away, SIGINT while a write is blocked, a full disk. Each ends with a
 # non-zero exit, at most one line on stderr for a vanished reader, no hang,
 # and nothing under the final names (perfmap: no index.html, which is
-# written last) nor temporary files.
+# written last, and no chart file cut short) nor temporary files.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >"$PW_TMP/noise" || skip "python3 is not installed"
 caps=$PW_TOP/tests/data/captures
@@ -89,6 +89,38 @@ grep -q 'No space left' err || { cat err; die "perfmap on a full disk: not said"
 no_temp full/charts "perfmap on a full disk"
 echo "ok  perfmap: full disk: exit $rc, said, no index.html"
 umount full
+# perfmap with real gnuplot on disks filling at each step: the scripts and
+# data, the images, index.html. Whatever it stops at, every file under its
+# name is whole (the one written with room, byte for byte; index.html
+# complete), nothing is left under a temporary name, and a failure is said.
+if command -v gnuplot >>noise; then
+	rc=0; perfmap -o roomy run.cdict >>noise 2>err || { cat err; die "perfmap with room: failed"; }
+	for size in 8k 12k 16k 40k 100k 160k 200k 400k; do
+		mount -t tmpfs -o size=$size tmpfs full
+		rc=0; perfmap -o full/charts run.cdict >>noise 2>err || rc=$?
+		for f in full/charts/*; do
+			case $f in
+			*/index.html) tail -n 1 "$f" | grep -q '^</html>$' || die "perfmap, $size: $f cut short" ;;
+			*/'*') ;;
+			*) cmp -s "$f" "roomy/${f##*/}" || die "perfmap, $size: $f is not whole" ;;
+			esac
+		done
+		no_temp full/charts "perfmap, $size disk"
+		[ -z "$(find full/charts -mindepth 1 -type d)" ] || die "perfmap, $size: directories left"
+		n=$(ls full/charts | grep -c '\.\(png\|svg\)$' || true)
+		index=$([ -e full/charts/index.html ] && echo y || true)
+		umount full
+		if [ $rc = 0 ]; then
+			[ "$n" = 4 ] && [ -n "$index" ] || die "perfmap, $size: exit 0 with $n images, index.html '$index'"
+			echo "ok  perfmap with gnuplot: $size disk: room enough, exit 0, every file whole"
+		else
+			[ $rc = 1 ] || { cat err; die "perfmap, $size: exit $rc"; }
+			[ -z "$index" ] || die "perfmap, $size: index.html written"
+			grep -q 'No space left\|is the disk full' err || { cat err; die "perfmap, $size: not said"; }
+			echo "ok  perfmap with gnuplot: $size disk: exit 1, $n whole images, said: $(grep -m1 error: err)"
+		fi
+	done
+fi
 # perfcap: the cdict fits (12k), the statistics do not: neither is left;
 # then neither fits (4k)
 cp "$caps/file.data" run.data

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* test-plot-charts.c - chart data files, scripts, rendering and the report. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -262,6 +264,79 @@ static void test_render_and_report(void **state)
 	pm_charts_release(&cs);
 }
 
+/* Write an executable stand-in for gnuplot: a shell script. */
+static void stand_in(const char *path, const char *body)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s", body);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+/* Entries of the output dir whose name starts with @prefix. */
+static int count_entries(const char *prefix)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return n;
+}
+
+/*
+ * gnuplot runs in a directory of its own, as "gnuplot -e "set loadpath
+ * '..'" NAME.gp"; its images are moved out only when whole. A stand-in
+ * that cuts one image short: PW_EWRITE, the chart says why, no image under
+ * its name, nothing left behind. One that writes whole images: moved out.
+ */
+static void test_render_whole_only(void **state)
+{
+	struct pm_charts cs;
+	char gp[512], png[512];
+
+	snprintf(gp, sizeof(gp), "%s/stand-in-gnuplot", dir);
+	assert_int_equal(pm_charts_init(&cs, dir, PM_FMT_DEFAULT), 0);
+	assert_int_equal(pm_charts_basic(&cs, "w-", NULL, &agg, 1), 0);
+	assert_true(cs.n >= 2);
+	/* whole PNG and SVG endings, written where the script is run; the
+	 * script and its data are found through the loadpath */
+	stand_in(gp, "[ \"$1\" = -e ] && [ \"$2\" = \"set loadpath '..'\" ] || exit 3\n"
+		 "[ -f \"../$3\" ] && [ ! -e \"$3\" ] || exit 4\n"
+		 "n=${3%.gp}; [ -f \"../$n.dat\" ] || exit 5\n"
+		 "printf 'PNG\\0\\0\\0\\0IEND\\256B`\\202' >\"$n.png\"\n"
+		 "printf '<svg>\\n</svg>\\n' >\"$n.svg\"\n");
+	assert_int_equal(pm_charts_render(&cs, gp, 2), 0);
+	for (unsigned int i = 0; i < cs.n; i++) {
+		assert_int_equal(cs.v[i].status, 0);
+		snprintf(png, sizeof(png), "%s.png", cs.v[i].name);
+		assert_true(file_starts(png, "PNG", 3, 1));
+	}
+	assert_int_equal(count_entries(".w-"), 0);
+
+	/* the SVG of the first chart cut short, as a full disk leaves it */
+	stand_in(gp, "n=${3%.gp}\n"
+		 "printf 'PNG\\0\\0\\0\\0IEND\\256B`\\202' >\"$n.png\"\n"
+		 "case $n in w-cpu-usage) printf '<svg>\\n<g>' ;; *) printf '<svg></svg>' ;; esac >\"$n.svg\"\n");
+	snprintf(png, sizeof(png), "%s/w-cpu-usage.png", dir);
+	assert_int_equal(unlink(png), 0);
+	assert_int_equal(pm_charts_render(&cs, gp, 1), PW_EWRITE);
+	assert_int_equal(cs.v[0].status, PW_EWRITE);
+	assert_string_equal(cs.v[0].name, "w-cpu-usage");
+	assert_non_null(strstr(cs.v[0].message, "w-cpu-usage.svg was cut short"));
+	assert_int_equal(count_entries("w-cpu-usage.png"), 0);	/* not even the whole PNG */
+	assert_int_equal(count_entries("w-cpu-usage.svg"), 1);	/* the earlier whole one */
+	assert_int_equal(cs.v[1].status, 0);
+	assert_int_equal(count_entries(".w-"), 0);
+	assert_int_equal(count_entries("w-cpu-usage.log"), 0);
+	pm_charts_release(&cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_basic_data),
 		cmocka_unit_test(test_heatmap_data),
 		cmocka_unit_test(test_render_and_report),
+		cmocka_unit_test(test_render_whole_only),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
