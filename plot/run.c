@@ -151,17 +151,15 @@ static void display_name(const struct pm_run *run, const struct pm_name_opts *no
 			*p = ' ';
 }
 
+/* A thread seen for the first time (its key is not in @m: slot @s is empty). */
 static uint32_t add_thread(struct pm_run *run, struct thread_map *m, uint32_t *cap,
-			   int32_t tid, uint32_t raw, const struct pm_name_opts *no, int *err)
+			   int32_t tid, uint32_t raw, const struct pm_name_opts *no, int *err,
+			   uint64_t key, uint32_t s)
 {
-	uint64_t key = thread_key(tid, raw);
-	uint32_t s = tmap_slot(m, key);
 	struct pm_thread *t;
 	char name[512];
 	uint32_t id;
 
-	if (m->keys[s])
-		return m->vals[s];
 	if ((run->nr_threads + 1) * 2 > m->mask + 1) {
 		*err = tmap_grow(m);
 		if (*err)
@@ -194,6 +192,19 @@ static uint32_t add_thread(struct pm_run *run, struct thread_map *m, uint32_t *c
 	m->keys[s] = key;
 	m->vals[s] = run->nr_threads;
 	return run->nr_threads++;
+}
+
+/* The thread of (tid, raw), added when new; PM_NO_THREAD on failure. */
+static inline uint32_t thread_of(struct pm_run *run, struct thread_map *m, uint32_t *cap,
+				 int32_t tid, uint32_t raw, const struct pm_name_opts *no,
+				 int *err)
+{
+	uint64_t key = thread_key(tid, raw);
+	uint32_t s = tmap_slot(m, key);
+
+	if (m->keys[s])
+		return m->vals[s];
+	return add_thread(run, m, cap, tid, raw, no, err, key, s);
 }
 
 /* Events per thread inside the window, for --list. */
@@ -245,27 +256,42 @@ int pm_run_index(struct pm_run *run, const char *path, const struct pw_columns *
 	if (err)
 		goto fail;
 
+	/* The whole capture is the window: events are counted as they are indexed. */
+	run->t0 = run->meta.first_ns;
+	run->t_last = run->meta.last_ns;
+	if (cols->nrows) {
+		if (!run->t0 || cols->time_ns[0] < run->t0)
+			run->t0 = cols->time_ns[0];
+		if (cols->time_ns[cols->nrows - 1] > run->t_last)
+			run->t_last = cols->time_ns[cols->nrows - 1];
+	}
+	if (run->t_last < run->t0)
+		run->t_last = run->t0;
+	run->ws = run->t0;
+	run->we = run->t_last + 1;
+
 	for (uint64_t i = 0; i < cols->nrows; i++) {
-		run->row_thread[i] = run->row_next[i] = PM_NO_THREAD;
+		uint32_t t = PM_NO_THREAD, tn = PM_NO_THREAD;
+
 		if (cols->cpu[i] != PW_NONE32 && cols->cpu[i] > max_cpu)
 			max_cpu = cols->cpu[i];
 		if (cols->pid[i] != PW_NONE32) {
-			uint32_t t = add_thread(run, &m, &cap, cols->pid[i], cols->task[i], no, &err);
-
+			t = thread_of(run, &m, &cap, cols->pid[i], cols->task[i], no, &err);
 			if (t == PM_NO_THREAD)
 				goto fail;
-			run->row_thread[i] = t;
 			if (cols->tgid && cols->tgid[i] != PW_NONE32)
 				run->threads[t].tgid = cols->tgid[i];
+			if (cols->time_ns[i] >= run->ws && cols->time_ns[i] < run->we)
+				run->threads[t].nevents++;
 		}
 		if (cols->event[i] == PW_EV_SCHED_SWITCH && cols->next_pid[i] != PW_NONE32) {
-			uint32_t t = add_thread(run, &m, &cap, cols->next_pid[i],
-						cols->next_task[i], no, &err);
-
-			if (t == PM_NO_THREAD)
+			tn = thread_of(run, &m, &cap, cols->next_pid[i], cols->next_task[i], no,
+				       &err);
+			if (tn == PM_NO_THREAD)
 				goto fail;
-			run->row_next[i] = t;
 		}
+		run->row_thread[i] = t;
+		run->row_next[i] = tn;
 	}
 	tmap_release(&m);
 	m.keys = NULL;
@@ -280,19 +306,6 @@ int pm_run_index(struct pm_run *run, const char *path, const struct pw_columns *
 	    run->meta.nr_cpus <= 65536)
 		run->nr_cpus = (uint32_t)run->meta.nr_cpus;
 
-	run->t0 = run->meta.first_ns;
-	run->t_last = run->meta.last_ns;
-	if (cols->nrows) {
-		if (!run->t0 || cols->time_ns[0] < run->t0)
-			run->t0 = cols->time_ns[0];
-		if (cols->time_ns[cols->nrows - 1] > run->t_last)
-			run->t_last = cols->time_ns[cols->nrows - 1];
-	}
-	if (run->t_last < run->t0)
-		run->t_last = run->t0;
-	run->ws = run->t0;
-	run->we = run->t_last + 1;
-	count_events(run);
 	return 0;
 
 nomem:
