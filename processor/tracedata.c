@@ -276,7 +276,10 @@ static void probe_one(const struct pw_tracedata *td, const uint8_t *text, size_t
 		memcpy(zero, &type, sizeof(type));
 		trace_seq_init(&seq);
 		tep_print_event(tep, &seq, &rec, "%s", TEP_PRINT_INFO);
+		trace_seq_destroy(&seq);
 	}
+	/* the child exits at once, but leaves nothing for a leak checker */
+	tep_free(tep);
 }
 
 /* Formats to probe together before they are parsed (see probe_batch()). */
