@@ -14,8 +14,9 @@
 #   c.data  b.data's records repeated, shifted in time, to $BENCH_C_BYTES
 #           (pipe layout; scripts/bench-extend.py)
 # Every command runs once to warm up (and to fill the page cache), then
-# $BENCH_RUNS times (default 5); medians are printed, with the peak RSS of
-# the largest run. Outputs go to $BENCH_OUT (default a directory in /dev/shm,
+# $BENCH_RUNS times (default 7), the commands of one input taking turns run
+# after run, so that a slow spell of a shared host falls on all of them
+# alike; medians are printed, with the peak RSS of the largest run. Outputs go to $BENCH_OUT (default a directory in /dev/shm,
 # so that the disk's fsync latency is not measured), removed at the end.
 # $BENCH_INPUTS selects inputs (default "a b c"); $BENCH_PERFMAP=0 skips
 # perfmap; $BENCH_PROFILE=0 skips the instruction profile (valgrind's
@@ -27,7 +28,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=$(cd "${1:-$top/build}" && pwd)
 DIR=${BENCH_DIR:-$top/build/bench}
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-7}
 INPUTS=${BENCH_INPUTS:-a b c}
 C_BYTES=${BENCH_C_BYTES:-2200000000}
 A_LOOPS=${BENCH_A_LOOPS:-250000}
@@ -112,15 +113,44 @@ counts() {
 		END { printf "%d %d %d\n", rows + dropped, rows, sw }'
 }
 
-# measure LABEL CMD... -> a result line in $results, and a table row
+# measure LABEL CMD... queues a command; measure_all runs the queue: one
+# warm-up round, then $RUNS rounds, each command once a round, then a result
+# line per command in $results: input label wall cpu rss_max wall_min wall_max
 results=$OUT/results
 : >"$results"
+labels=()
+cmds=()
 measure() {
-	local label=$1 r
+	labels+=("$1")
 	shift
-	r=$("$timer" "$RUNS" 1 /dev/null "$@") || {
-		note "bench: $label failed"; return 0; }
-	echo "$input $label $r" >>"$results"
+	cmds+=("$(printf '%q ' "$@")")
+}
+
+median() {	# numbers on stdin -> their median
+	sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+measure_all() {
+	local i r line runs=$OUT/runs
+	: >"$runs"
+	for ((r = 0; r <= RUNS; r++)); do
+		for i in "${!cmds[@]}"; do
+			line=$(eval "\"\$timer\" 1 0 /dev/null ${cmds[i]}") || {
+				note "bench: ${labels[i]} failed"; continue; }
+			[ "$r" -gt 0 ] && echo "$i $line" >>"$runs"
+		done
+	done
+	for i in "${!labels[@]}"; do
+		grep -q "^$i " "$runs" || continue
+		echo "$input ${labels[i]}" \
+		     "$(awk -v i="$i" '$1 == i { print $2 }' "$runs" | median)" \
+		     "$(awk -v i="$i" '$1 == i { print $3 }' "$runs" | median)" \
+		     "$(awk -v i="$i" '$1 == i && $4 > m { m = $4 } END { print m }' "$runs")" \
+		     "$(awk -v i="$i" '$1 == i { print $2 }' "$runs" | sort -g | head -1)" \
+		     "$(awk -v i="$i" '$1 == i { print $2 }' "$runs" | sort -g | tail -1)" >>"$results"
+	done
+	labels=()
+	cmds=()
 }
 
 fmt_table() {	# input events bytes
@@ -173,6 +203,7 @@ for input in $INPUTS; do
 	[ -n "$plugin" ] && measure perf-script-dlfilter-perfwhiz.so \
 		perf script -i "$X" --dlfilter "$plugin" --dlarg "$OUT/$input-plugin.cdict"
 	measure cat cat "$X"
+	measure_all
 	fmt_table "$input" "$events" "$bytes"
 	if [ -s "$OUT/$input.cdict" ]; then
 		cb=$(stat -c %s "$OUT/$input.cdict")
@@ -204,6 +235,7 @@ if [ "${BENCH_PERFMAP:-1}" != 0 ] && [ -x "$B/perfmap" ]; then
 		measure basic-charts "$B/perfmap" -o "$OUT/pm-basic" "$big"
 		measure heatmaps-one-task "$B/perfmap" --heatmaps -t "${BENCH_TASK:-3001}" \
 			-o "$OUT/pm-heat" "$big"
+		measure_all
 		awk -v rows="$prow" '$1 == "perfmap" {
 			if (!hdr++) { print "| command | wall s (min-max) | cpu s | rows/s | peak RSS MB |"
 				      print "| --- | --- | --- | --- | --- |" }
