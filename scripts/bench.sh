@@ -14,7 +14,7 @@
 #   c.data  b.data's records repeated, shifted in time, to $BENCH_C_BYTES
 #           (pipe layout; scripts/bench-extend.py)
 # Every command runs once to warm up (and to fill the page cache), then
-# $BENCH_RUNS times (default 7), the commands of one input taking turns run
+# $BENCH_RUNS times (default 5), the commands of one input taking turns run
 # after run, so that a slow spell of a shared host falls on all of them
 # alike; medians are printed, with the peak RSS of the largest run. Outputs go to $BENCH_OUT (default a directory in /dev/shm,
 # so that the disk's fsync latency is not measured), removed at the end.
@@ -28,7 +28,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=$(cd "${1:-$top/build}" && pwd)
 DIR=${BENCH_DIR:-$top/build/bench}
-RUNS=${BENCH_RUNS:-7}
+RUNS=${BENCH_RUNS:-5}
 INPUTS=${BENCH_INPUTS:-a b c}
 C_BYTES=${BENCH_C_BYTES:-2200000000}
 A_LOOPS=${BENCH_A_LOOPS:-250000}
