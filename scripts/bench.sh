@@ -183,6 +183,7 @@ for input in $INPUTS; do
 	[ -s "$X" ] || continue
 	cat "$X" >/dev/null
 	read -r events rows sw <<<"$(counts "$X")"
+	[ "$input" = b ] && bev=$events
 	bytes=$(stat -c %s "$X")
 	echo
 	case $input in
@@ -250,20 +251,22 @@ if [ "${BENCH_PERFMAP:-1}" != 0 ] && [ -x "$B/perfmap" ]; then
 fi
 # ---- where the instructions go: callgrind on a slice of b ----
 if [ "${BENCH_PROFILE:-1}" != 0 ] && command -v valgrind >/dev/null &&
-   [[ " $INPUTS " == *" b "* ]]; then
+   [[ " $INPUTS " == *" b "* ]] && grep -q "^b perfwhiz-proc " "$results"; then
 	P=$OUT/profile
 	mkdir -p "$P"
 	"$PY" "$S/bench-spec.py" --events 500000 >"$P/b5.spec"
 	"$B/tests/pwfixture" -o "$P/b5.data" "$P/b5.spec"
 	read -r pev _ <<<"$(counts "$P/b5.data")"
-	cpu=$("$timer" "$RUNS" 1 /dev/null "$B/perfwhiz-proc" -q -i "$P/b5.data" -o "$P/b5.cdict" |
-	      awk '{ print $2 }')
+	# the instruction rate: (b)'s events times the slice's instructions per
+	# event, over (b)'s median CPU time, measured above among the rounds
+	bcpu=$(awk '$1 == "b" && $2 == "perfwhiz-proc" { print $4 }' "$results")
 	valgrind --tool=callgrind --callgrind-out-file="$P/cg.out" \
 		"$B/perfwhiz-proc" -q -i "$P/b5.data" -o "$P/b5-cg.cdict" 2>/dev/null
 	echo
 	echo "## Where the instructions go (callgrind, $pev events of b's kind)"
 	echo
-	callgrind_annotate --auto=no "$P/cg.out" 2>/dev/null | awk -v ev="$pev" -v cpu="$cpu" '
+	callgrind_annotate --auto=no "$P/cg.out" 2>/dev/null | awk -v ev="$pev" -v bev="$bev" \
+		-v bcpu="$bcpu" '
 		/PROGRAM TOTALS/ { n = $1; gsub(",", "", n); total = n; next }
 		total && /^ *[0-9,]+ +\( *[0-9.]+%\) +[^ ]/ {
 			n = $1; gsub(",", "", n)
@@ -277,9 +280,9 @@ if [ "${BENCH_PROFILE:-1}" != 0 ] && command -v valgrind >/dev/null &&
 			listed += n
 		}
 		END {
-			ips = total / cpu
+			ips = total / ev * bev / bcpu
 			by["not listed by callgrind_annotate (under 1%)"] = total - listed
-			printf "%d instructions, %.0f per event; the same run outside valgrind takes %.3f s CPU: %.1fG instructions/s\n\n", total, total / ev, cpu, ips / 1e9
+			printf "%d instructions, %.0f per event; at that rate the %d events of (b), converted in %.3f s of CPU (above), make %.1fG instructions/s\n\n", total, total / ev, bev, bcpu, ips / 1e9
 			print "| stage | instructions per event | share | events/s if it ran alone |"
 			print "| --- | --- | --- | --- |"
 			fflush()
