@@ -221,8 +221,10 @@ static bool format_sane(const uint8_t *text, size_t n)
  * few formats perfwhiz keeps get here. True when the child came through.
  */
 
-/* The verdicts on the last formats probed, by content: a program reading
- * many captures of one kernel forks once per distinct format. */
+/* The verdicts on the formats of the tracing data being parsed, by content.
+ * They hold for that parse only: the child rehearsed the parent's calls in
+ * the parent's state, and libtraceevent keeps parsing state in globals, so
+ * a verdict reached at another time may not hold (the fuzzer found one). */
 #define PROBE_SEEN 256
 static struct { uint64_t hash; size_t n; bool ok; } probe_seen[PROBE_SEEN];
 static unsigned int probe_next;
@@ -253,33 +255,28 @@ static void probe_remember(uint64_t h, size_t n, bool ok)
 	probe_next++;
 }
 
-/* In the child: parse the format, print a zeroed record with it. */
+/*
+ * In the child: what the parent is about to do, in the state it is in (its
+ * handle as of the fork, libtraceevent's globals included): parse the format
+ * into that handle, then print a zeroed record with it.
+ */
 static void probe_one(const struct pw_tracedata *td, const uint8_t *text, size_t n,
 		      const char *sys)
 {
-	struct tep_handle *tep = tep_alloc();
 	static uint8_t zero[4096];
 	struct tep_record rec = { .data = zero, .size = sizeof(zero) };
-	struct tep_event *ev;
+	struct tep_event *ev = NULL;
 	struct trace_seq seq;
 
-	if (!tep)
-		return;
-	memset(zero, 0, sizeof(zero));
-	tep_set_long_size(tep, tep_get_long_size(td->tep));
-	tep_set_file_bigendian(tep, tep_is_file_bigendian(td->tep) ? TEP_BIG_ENDIAN :
-			       TEP_LITTLE_ENDIAN);
-	if (tep_parse_event(tep, (const char *)text, n, sys) == 0 &&
-	    (ev = tep_get_first_event(tep))) {
+	if (tep_parse_format(td->tep, &ev, (const char *)text, n, sys) == 0 && ev) {
 		uint16_t type = (uint16_t)ev->id;
 
+		memset(zero, 0, sizeof(zero));
 		memcpy(zero, &type, sizeof(type));
 		trace_seq_init(&seq);
-		tep_print_event(tep, &seq, &rec, "%s", TEP_PRINT_INFO);
+		tep_print_event(td->tep, &seq, &rec, "%s", TEP_PRINT_INFO);
 		trace_seq_destroy(&seq);
 	}
-	/* the child exits at once, but leaves nothing for a leak checker */
-	tep_free(tep);
 }
 
 /* Formats to probe together before they are parsed (see probe_batch()). */
@@ -463,6 +460,8 @@ int pw_tracedata_parse(struct pw_tracedata *td, const uint8_t *buf, size_t size,
 		return err;
 
 	/* the formats, twice: the ones to probe, then each for real */
+	memset(probe_seen, 0, sizeof(probe_seen));
+	probe_next = 0;
 	formats = c.p;
 	for (int pass = 0; pass < 2; pass++) {
 		struct probe_list *b = pass ? NULL : &batch;
