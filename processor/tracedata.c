@@ -221,12 +221,13 @@ static bool format_sane(const uint8_t *text, size_t n)
  * few formats perfwhiz keeps get here. True when the child came through.
  */
 
-/* The verdicts on the formats of the tracing data being parsed, by content.
- * They hold for that parse only: the child rehearsed the parent's calls in
- * the parent's state, and libtraceevent keeps parsing state in globals, so
- * a verdict reached at another time may not hold (the fuzzer found one). */
+/* The formats of the tracing data being parsed that the batch child came
+ * through, by content. They hold for that parse only: the child rehearsed
+ * the parent's calls in the parent's state, and libtraceevent keeps parsing
+ * state in globals, so a verdict reached at another time may not hold (the
+ * fuzzer found one). */
 #define PROBE_SEEN 256
-static struct { uint64_t hash; size_t n; bool ok; } probe_seen[PROBE_SEEN];
+static struct { uint64_t hash; size_t n; } probe_seen[PROBE_SEEN];
 static unsigned int probe_next;
 
 static uint64_t probe_hash(const uint8_t *text, size_t n)
@@ -238,21 +239,12 @@ static uint64_t probe_hash(const uint8_t *text, size_t n)
 	return h;
 }
 
-/* 1 or 0 for a format probed before, -1 for one not seen. */
-static int probe_known(uint64_t h, size_t n)
+static bool probe_passed(uint64_t h, size_t n)
 {
-	for (unsigned int i = 0; i < PROBE_SEEN; i++)
+	for (unsigned int i = 0; i < probe_next; i++)
 		if (probe_seen[i].n == n && probe_seen[i].hash == h)
-			return probe_seen[i].ok;
-	return -1;
-}
-
-static void probe_remember(uint64_t h, size_t n, bool ok)
-{
-	probe_seen[probe_next % PROBE_SEEN].hash = h;
-	probe_seen[probe_next % PROBE_SEEN].n = n;
-	probe_seen[probe_next % PROBE_SEEN].ok = ok;
-	probe_next++;
+			return true;
+	return false;
 }
 
 /*
@@ -311,15 +303,11 @@ static bool in_child(const struct pw_tracedata *td, const struct probe_list *l,
 static bool format_probe(const struct pw_tracedata *td, const uint8_t *text, size_t n,
 			 const char *sys)
 {
-	uint64_t h = probe_hash(text, n);
-	int known = probe_known(h, n);
-	bool ok;
-
-	if (known >= 0)
-		return known;
-	ok = in_child(td, NULL, text, n, sys);
-	probe_remember(h, n, ok);
-	return ok;
+	/* Passed: the batch child came through the whole list. Otherwise a
+	 * child rehearses this one parse in the parent's present state; that
+	 * verdict is not kept, as a later copy of the same text would be
+	 * parsed in another state. */
+	return probe_passed(probe_hash(text, n), n) || in_child(td, NULL, text, n, sys);
 }
 
 /*
@@ -332,8 +320,11 @@ static void probe_batch(const struct pw_tracedata *td, const struct probe_list *
 {
 	if (l->nr < 2 || l->nr > PROBE_SEEN || !in_child(td, l, NULL, 0, NULL))
 		return;
-	for (size_t i = 0; i < l->nr; i++)
-		probe_remember(l->f[i].hash, l->f[i].n, true);
+	for (size_t i = 0; i < l->nr; i++) {
+		probe_seen[i].hash = l->f[i].hash;
+		probe_seen[i].n = l->f[i].n;
+	}
+	probe_next = (unsigned int)l->nr;
 }
 
 static int remember(struct pw_tracedata *td, int id, const char *sys, const char *name)
@@ -366,10 +357,8 @@ static int parse_format(struct pw_tracedata *td, struct cur *c, const char *sys,
 	if (err)
 		return err;
 	if (batch) {
-		uint64_t h;
-
 		if (!format_head(text, n, name, sizeof(name), &id) || !wanted_system(sys) ||
-		    !format_sane(text, n) || probe_known(h = probe_hash(text, n), n) >= 0)
+		    !format_sane(text, n))
 			return 0;
 		if (batch->nr == batch->cap) {
 			size_t cap = batch->cap ? 2 * batch->cap : 32;
@@ -383,7 +372,7 @@ static int parse_format(struct pw_tracedata *td, struct cur *c, const char *sys,
 		batch->f[batch->nr].text = text;
 		batch->f[batch->nr].n = n;
 		batch->f[batch->nr].sys = sys;
-		batch->f[batch->nr++].hash = h;
+		batch->f[batch->nr++].hash = probe_hash(text, n);
 		return 0;
 	}
 	if (!format_head(text, n, name, sizeof(name), &id)) {
@@ -460,7 +449,6 @@ int pw_tracedata_parse(struct pw_tracedata *td, const uint8_t *buf, size_t size,
 		return err;
 
 	/* the formats, twice: the ones to probe, then each for real */
-	memset(probe_seen, 0, sizeof(probe_seen));
 	probe_next = 0;
 	formats = c.p;
 	for (int pass = 0; pass < 2; pass++) {
