@@ -12,6 +12,7 @@
 #   V=1                  show full command lines
 #   make fuzz            run each libFuzzer harness FUZZ_SECONDS (60) seconds
 #   SANITIZE=1           build with address + undefined behaviour sanitizers
+#   SANITIZE=thread      build with the thread sanitizer (in build/tsan)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -50,6 +51,11 @@ ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ALL_LDFLAGS += -fsanitize=address,undefined
 B := build/san
+endif
+ifeq ($(SANITIZE),thread)
+ALL_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+ALL_LDFLAGS += -fsanitize=thread
+B := build/tsan
 endif
 
 # The core library: every processor/*.c that is not a program's main.

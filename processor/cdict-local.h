@@ -35,6 +35,7 @@
 #define PW_CDICT_DEFAULT_LEVEL 3
 #define PW_CD_SEEN 64		/* writer: recent string addresses per column */
 #define PW_CD_BATCH 4096u	/* writer: rows handed to the encoder at once */
+#define PW_CD_NBUF 32		/* writer: batches in the ring between the two threads */
 
 enum pw_cd_encoding {
 	PW_CD_ENC_DELTA = 1,

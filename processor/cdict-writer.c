@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,12 +76,13 @@ struct pw_cdict_writer {
 		uint32_t id;
 	} seen[PW_COL__MAX][PW_CD_SEEN];
 	/* the caller's side: a batch of rows being filled, counts */
-	struct pw_cd_wrow *buf[2];	/* double-buffered batches of PW_CD_BATCH rows */
-	int cur;			/* the one being filled */
+	struct pw_cd_wrow *buf[PW_CD_NBUF];	/* a ring of batches of PW_CD_BATCH rows */
+	unsigned int cur;		/* the one being filled */
 	uint32_t rows;			/* rows in it */
 	uint64_t nrows;
 	uint64_t first_ns, last_ns;
 	uint64_t stored[PW_EV__MAX];
+	char pad_caller[64];		/* the two sides never share a cache line */
 
 	/*
 	 * The encoder's side (a thread of its own once a first group is full,
@@ -97,19 +99,36 @@ struct pw_cdict_writer {
 	uint64_t off;			/* bytes written so far */
 	struct pw_cd_group *groups;
 	uint32_t ngroups, groups_cap;
+	char pad_encoder[64];
 
-	/* hand-over between the two */
+	/*
+	 * Hand-over between the two: batches buf[q_head], ... (q_len of them,
+	 * around the ring) are queued for the encoder; the caller fills the
+	 * next one. Each side sleeps only when it must, and is woken only
+	 * when the other has got well ahead (half the ring), so that a wake-up
+	 * (an interrupt to the other CPU, slow on a VM) covers many batches.
+	 */
 	pthread_t thread;
 	bool threaded, no_thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool busy;			/* a group is handed over, not yet written */
+	pthread_cond_t cv_enc;		/* the encoder waits for batches */
+	pthread_cond_t cv_caller;	/* the caller waits for a free one */
+	unsigned int q_head, q_len;
+	bool enc_waits, caller_waits;
 	bool quit;
-	int job_buf;
-	uint32_t job_rows;
-	int werr;			/* the encoder's first failure ... */
+	uint32_t job_rows[PW_CD_NBUF];
+	int enc_err;			/* the encoder's first failure (its own) ... */
 	char wmsg[640];			/* ... and its message, for the caller to log */
+	int werr;			/* enc_err, handed over under mu */
 };
+
+/* CPUs this process may run on. */
+static int usable_cpus(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
+}
 
 /* Set in the encoder thread: its messages wait for the caller to log them. */
 static __thread bool in_encoder;
@@ -160,7 +179,7 @@ static int buf_string(struct pw_cd_buf *b, const char *s, size_t len)
 /* Records the first failure and logs it naming the final and temporary file. */
 static int wfail(struct pw_cdict_writer *w, int err, const char *what)
 {
-	int *first = in_encoder ? &w->werr : &w->err;
+	int *first = in_encoder ? &w->enc_err : &w->err;
 	char msg[sizeof(w->wmsg)];
 
 	if (*first)
@@ -277,11 +296,12 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	}
 	w->fd = -1;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	pthread_cond_init(&w->cv_enc, NULL);
+	pthread_cond_init(&w->cv_caller, NULL);
 	w->group_rows_max = opts && opts->rows_per_chunk ? opts->rows_per_chunk
 							 : PW_CD_DEFAULT_GROUP_ROWS;
 	w->level = opts && opts->zstd_level ? opts->zstd_level : PW_CDICT_DEFAULT_LEVEL;
-	w->no_thread = !opts || !opts->encoder_thread;
+	w->no_thread = (opts && opts->single_thread) || usable_cpus() < 2;
 	w->stable = opts && opts->stable_strings;
 	if (w->group_rows_max > PW_CD_MAX_GROUP_ROWS || w->level < ZSTD_minCLevel() ||
 	    w->level > ZSTD_maxCLevel()) {
@@ -323,9 +343,10 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	 * adding a row never checks or grows a buffer; pages are only touched
 	 * as tokens fill them.
 	 */
-	w->buf[0] = malloc(PW_CD_BATCH * sizeof(*w->buf[0]));
-	w->buf[1] = malloc(PW_CD_BATCH * sizeof(*w->buf[1]));
-	e = w->buf[0] && w->buf[1] ? 0 : PW_ENOMEM;
+	e = 0;
+	for (int i = 0; i < (w->no_thread ? 1 : PW_CD_NBUF); i++)
+		if (!(w->buf[i] = malloc(PW_CD_BATCH * sizeof(*w->buf[i]))))
+			e = PW_ENOMEM;
 	e = e ?: buf_reserve(&w->tlo, w->group_rows_max);
 	for (int c = 0; c < PW_COL__MAX; c++)
 		e = e ?: buf_reserve(&w->col[c], (size_t)w->group_rows_max * PW_CD_VARINT_MAX);
@@ -448,36 +469,48 @@ static void *encoder(void *arg)
 	in_encoder = true;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		int b;
-		uint32_t n;
+		unsigned int b;
 
-		while (!w->busy && !w->quit)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->busy)
+		while (!w->q_len && !w->quit) {
+			w->enc_waits = true;
+			pthread_cond_wait(&w->cv_enc, &w->mu);
+		}
+		w->enc_waits = false;
+		if (!w->q_len)
 			break;
-		b = w->job_buf;
-		n = w->job_rows;
+		b = w->q_head;
 		pthread_mutex_unlock(&w->mu);
-		if (!w->werr)
-			encode_rows(w, w->buf[b], n);
+		if (!w->enc_err)
+			encode_rows(w, w->buf[b], w->job_rows[b]);
 		pthread_mutex_lock(&w->mu);
-		w->busy = false;
-		pthread_cond_broadcast(&w->cv);
+		w->werr = w->enc_err;
+		w->q_head = (b + 1) % PW_CD_NBUF;
+		w->q_len--;
+		if (w->caller_waits && (w->q_len <= PW_CD_NBUF / 2 || w->werr))
+			pthread_cond_signal(&w->cv_caller);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-/* Waits until the encoder has written what it was handed; takes its error over. */
-static int wait_encoder(struct pw_cdict_writer *w)
+/*
+ * Waits until at most @most batches are queued (0: until the encoder has
+ * written all it was handed); takes the encoder's error over.
+ */
+static int wait_encoder(struct pw_cdict_writer *w, unsigned int most)
 {
 	int err;
 
 	if (!w->threaded)
 		return w->err;
 	pthread_mutex_lock(&w->mu);
-	while (w->busy)
-		pthread_cond_wait(&w->cv, &w->mu);
+	while (w->q_len > most && !w->werr) {
+		w->caller_waits = true;
+		if (w->enc_waits)	/* the last batches of a file */
+			pthread_cond_signal(&w->cv_enc);
+		pthread_cond_wait(&w->cv_caller, &w->mu);
+	}
+	w->caller_waits = false;
 	err = w->werr;
 	pthread_mutex_unlock(&w->mu);
 	if (err && !w->err) {
@@ -493,16 +526,17 @@ static void stop_encoder(struct pw_cdict_writer *w)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->quit = true;
-	pthread_cond_broadcast(&w->cv);
+	pthread_cond_signal(&w->cv_enc);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	w->threaded = false;
 }
 
 /*
- * Hands the filled batch over to the encoder thread (started with the
- * first full batch), or encodes it here when that is the last batch of a
- * small file or no thread can be had.
+ * Queues the filled batch for the encoder thread (started with the first
+ * full batch), or encodes it here when that is the last batch of a small
+ * file or no thread can be had. Waits when every batch of the ring is
+ * queued.
  */
 static int submit(struct pw_cdict_writer *w, bool last)
 {
@@ -519,18 +553,15 @@ static int submit(struct pw_cdict_writer *w, bool last)
 		w->rows = 0;
 		return err;
 	}
-	err = wait_encoder(w);
-	if (err)
-		return err;
 	pthread_mutex_lock(&w->mu);
-	w->job_buf = w->cur;
-	w->job_rows = w->rows;
-	w->busy = true;
-	pthread_cond_broadcast(&w->cv);
+	w->job_rows[w->cur] = w->rows;
+	w->q_len++;
+	if (w->enc_waits && (w->q_len >= PW_CD_NBUF / 2 || last))
+		pthread_cond_signal(&w->cv_enc);
 	pthread_mutex_unlock(&w->mu);
-	w->cur ^= 1;
+	w->cur = (w->cur + 1) % PW_CD_NBUF;
 	w->rows = 0;
-	return 0;
+	return wait_encoder(w, PW_CD_NBUF - 1);
 }
 
 int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *r)
@@ -755,7 +786,7 @@ int pw_cdict_writer_close(struct pw_cdict_writer *w, const struct pw_meta *meta)
 		meta = &empty;
 	}
 	err = w->err ?: w->rows ? submit(w, true) : 0;
-	err = wait_encoder(w) ?: err;
+	err = wait_encoder(w, 0) ?: err;
 	stop_encoder(w);
 	if (!err && w->g_rows)
 		err = flush_group(w, w->g_rows, w->g_tmin, w->g_tmax);
@@ -824,10 +855,11 @@ void pw_cdict_writer_abort(struct pw_cdict_writer *w)
 	free(w->zbuf.p);
 	pw_cd_pred_release(&w->pred);
 	free(w->groups);
-	free(w->buf[0]);
-	free(w->buf[1]);
+	for (int i = 0; i < PW_CD_NBUF; i++)
+		free(w->buf[i]);
 	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->cv_enc);
+	pthread_cond_destroy(&w->cv_caller);
 	free(w->path);
 	free(w->tmp);
 	free(w);

@@ -31,10 +31,10 @@ struct pw_cdict_writer_opts {
 	unsigned int rows_per_chunk;	/* 0: default (65536); tests use tiny values;
 					 * at most PW_CDICT_MAX_ROWS_PER_CHUNK */
 	int zstd_level;			/* 0: default (3) */
-	/* Encode and compress in a thread of the writer's own, the caller
-	 * going on meanwhile. Off by default: on a 2-vCPU VM handing the rows
-	 * to another core cost more than it saved (docs/benchmarks.md). */
-	bool encoder_thread;
+	/* Encode and compress in the caller's thread. By default, when the
+	 * process may run on more than one CPU, a thread of the writer's own
+	 * encodes and compresses while the caller goes on (same bytes). */
+	bool single_thread;
 	/* The caller's promise: a string pointer handed to
 	 * pw_cdict_writer_add() keeps its address and content until the
 	 * writer is closed (strings of an interning table, say). A string
@@ -59,7 +59,7 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
  * pw_cdict_writer_add - append one row (strings are copied/interned)
  *
  * @row->event must be a valid enum pw_event. Full row groups are encoded,
- * compressed and written (with opts->encoder_thread, by a thread of the
+ * compressed and written (unless opts->single_thread, by a thread of the
  * writer's own while the caller goes on), so a write error may be reported
  * by a later call or by pw_cdict_writer_close(). Returns 0 or a negative
  * PW_E* code (message logged; the writer must then be aborted, or closed,

@@ -724,8 +724,9 @@ static uint8_t *slurp(const char *path, size_t *len)
 }
 
 /*
- * With its encoder thread the writer writes the very same bytes: many
- * batches, full and partial row groups, small groups too.
+ * With its encoder thread (the default on more than one CPU) the writer
+ * writes the very same bytes as in one thread: more batches than its ring
+ * holds, full and partial row groups, small groups too.
  */
 static void test_encoder_thread(void **state)
 {
@@ -740,7 +741,7 @@ static void test_encoder_thread(void **state)
 	snprintf(other, sizeof(other), "%s/thread.cdict", f->dir);
 	for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
 		struct pw_cdict_writer_opts o = { .rows_per_chunk = chunks[k],
-						  .encoder_thread = true };
+						  .single_thread = true };
 		struct pw_cdict_writer *w = pw_cdict_writer_open(other, &o, NULL);
 		uint8_t *a, *b;
 		size_t la, lb;
