@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "cdict-local.h"
 #include "intern.h"
 #include "pw-cdict.h"
+#include "pw-file.h"
 #include "pw-log.h"
 
 struct pw_cd_buf {
@@ -121,14 +121,6 @@ struct pw_cdict_writer {
 	char wmsg[640];			/* ... and its message, for the caller to log */
 	int werr;			/* enc_err, handed over under mu */
 };
-
-/* CPUs this process may run on. */
-static int usable_cpus(void)
-{
-	cpu_set_t set;
-
-	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
-}
 
 /* Set in the encoder thread: its messages wait for the caller to log them. */
 static __thread bool in_encoder;
@@ -301,7 +293,7 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	w->group_rows_max = opts && opts->rows_per_chunk ? opts->rows_per_chunk
 							 : PW_CD_DEFAULT_GROUP_ROWS;
 	w->level = opts && opts->zstd_level ? opts->zstd_level : PW_CDICT_DEFAULT_LEVEL;
-	w->no_thread = (opts && opts->single_thread) || usable_cpus() < 2;
+	w->no_thread = (opts && opts->single_thread) || pw_usable_cpus() < 2;
 	w->stable = opts && opts->stable_strings;
 	if (w->group_rows_max > PW_CD_MAX_GROUP_ROWS || w->level < ZSTD_minCLevel() ||
 	    w->level > ZSTD_maxCLevel()) {

@@ -2,6 +2,7 @@
 /* file.c - read a whole input file, sized up front when it is a regular file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,4 +90,11 @@ int pw_read_file(const char *path, size_t max, const char *what, char **bufp, si
 	*bufp = buf;
 	*np = n;
 	return 0;
+}
+
+int pw_usable_cpus(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* pw-file.h - reading a whole (small) input file into memory. */
+/* pw-file.h - reading a whole (small) input file into memory; the CPUs at hand. */
 #ifndef PW_FILE_H
 #define PW_FILE_H
 
@@ -18,5 +18,8 @@
  * caller when @what is NULL.
  */
 int pw_read_file(const char *path, size_t max, const char *what, char **buf, size_t *n);
+
+/* pw_usable_cpus - how many CPUs this process may run on (at least 1). */
+int pw_usable_cpus(void);
 
 #endif
