@@ -13,6 +13,7 @@
 #   make fuzz            run each libFuzzer harness FUZZ_SECONDS (60) seconds
 #   SANITIZE=1           build with address + undefined behaviour sanitizers
 #   SANITIZE=thread      build with the thread sanitizer (in build/tsan)
+#   make tsan            the threaded code's tests under the thread sanitizer
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -79,7 +80,7 @@ REPLAYS   := $(patsubst tests/fuzz/fuzz-%.c,$(B)/tests/replay-%,$(wildcard tests
 PLUGIN    := $(if $(shell echo '\#include <perf/perf_dlfilter.h>' | \
 		$(CC) -E -x c - >/dev/null 2>&1 && echo y),$(B)/perfwhiz.so)
 
-.PHONY: all deps test check demo bench memcheck install clean distclean
+.PHONY: all deps test check demo bench memcheck tsan install clean distclean
 all: $(PROGS) $(PLUGIN)
 
 # `make test` and `make demo` first install what is missing (cheap when
@@ -162,6 +163,20 @@ demo: deps
 # Not part of `make test`: it takes minutes and makes GBs of input.
 bench: $(PROGS) $(TOOLS)
 	$(Q)scripts/bench.sh $(abspath $(B))
+
+# The thread sanitizer on what runs threads: the cdict writer's encoder
+# thread (its unit test, and a conversion) and the cdict reader's decoders.
+tsan:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=thread build/tsan/tests/test-cdict \
+		build/tsan/tests/test-plot-load build/tsan/perfwhiz-proc build/tsan/tests/pwfixture
+	$(Q)for t in test-cdict test-plot-load; do \
+		(cd build/tsan/tests && TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./$$t) \
+			>build/tsan/$$t.log 2>&1 || { cat build/tsan/$$t.log; exit 1; }; done
+	$(Q)python3 scripts/bench-spec.py --events 20000 >build/tsan/kvm.spec
+	$(Q)build/tsan/tests/pwfixture -o build/tsan/kvm.data build/tsan/kvm.spec
+	$(Q)TSAN_OPTIONS=halt_on_error=1:exitcode=66 build/tsan/perfwhiz-proc -q \
+		-i build/tsan/kvm.data -o build/tsan/kvm.cdict
+	$(Q)echo "tsan: no data race found"
 
 # valgrind memcheck, each program end to end (scripts/memcheck.sh)
 memcheck: $(PROGS) $(PLUGIN) $(TOOLS)
