@@ -24,6 +24,7 @@
 
 #include "cdict-local.h"
 #include "pw-cdict.h"
+#include "pw-file.h"
 #include "pw-log.h"
 
 struct pw_cd_chunk {
@@ -1205,7 +1206,7 @@ static int load_groups(struct pw_cdict *cd, unsigned int mask, struct pw_columns
 	struct load_job jobs[LOAD_MAX_THREADS];
 	pthread_t tid[LOAD_MAX_THREADS];
 	unsigned int n = 1, started = 1;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int ncpu = pw_usable_cpus();
 	uint32_t next = 0;
 	int stop = 0, best = -1;
 
@@ -1230,7 +1231,7 @@ static int load_groups(struct pw_cdict *cd, unsigned int mask, struct pw_columns
 	for (unsigned int i = 1; i < n; i++) {
 		if (!jobs[i].wk->dctx && !(jobs[i].wk->dctx = ZSTD_createDCtx()))
 			break;
-		if (pthread_create(&tid[i], NULL, load_worker, &jobs[i]))
+		if (pw_thread_create(&tid[i], load_worker, &jobs[i]))
 			break;
 		started++;
 	}

@@ -535,7 +535,7 @@ static int submit(struct pw_cdict_writer *w, bool last)
 	int err;
 
 	if (!w->threaded && !w->no_thread && !last) {
-		if (pthread_create(&w->thread, NULL, encoder, w))
+		if (pw_thread_create(&w->thread, encoder, w))
 			w->no_thread = true;
 		else
 			w->threaded = true;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* pw-file.h - reading a whole (small) input file into memory; the CPUs at hand. */
+/* pw-file.h - reading a whole (small) input file into memory; CPUs and threads. */
 #ifndef PW_FILE_H
 #define PW_FILE_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 /**
@@ -21,5 +22,13 @@ int pw_read_file(const char *path, size_t max, const char *what, char **buf, siz
 
 /* pw_usable_cpus - how many CPUs this process may run on (at least 1). */
 int pw_usable_cpus(void);
+
+/*
+ * pw_thread_create - pthread_create() of a helper thread that takes no
+ * signal: they go to the calling thread, whose handlers set the flags it
+ * checks and whose blocking reads they must interrupt. Returns 0 or an
+ * errno value.
+ */
+int pw_thread_create(pthread_t *t, void *(*fn)(void *), void *arg);
 
 #endif
