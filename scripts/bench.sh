@@ -260,16 +260,19 @@ if [ "${BENCH_PROFILE:-1}" != 0 ] && command -v valgrind >/dev/null &&
 	# the instruction rate: (b)'s events times the slice's instructions per
 	# event, over (b)'s median CPU time, measured above among the rounds
 	bcpu=$(awk '$1 == "b" && $2 == "perfwhiz-proc" { print $4 }' "$results")
-	valgrind --tool=callgrind --callgrind-out-file="$P/cg.out" \
+	valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$P/cg.out" \
 		"$B/perfwhiz-proc" -q -i "$P/b5.data" -o "$P/b5-cg.cdict" 2>/dev/null
 	echo
 	echo "## Where the instructions go (callgrind, $pev events of b's kind)"
 	echo
-	callgrind_annotate --auto=no "$P/cg.out" 2>/dev/null | awk -v ev="$pev" -v bev="$bev" \
-		-v bcpu="$bcpu" '
-		/PROGRAM TOTALS/ { n = $1; gsub(",", "", n); total = n; next }
-		total && /^ *[0-9,]+ +\( *[0-9.]+%\) +[^ ]/ {
-			n = $1; gsub(",", "", n)
+	# one file per thread: cg.out-01 reads, decodes, orders and derives rows;
+	# cg.out-02 (when the writer has its thread) encodes and compresses
+	for f in "$P"/cg.out-*; do
+		callgrind_annotate --auto=no "$f" 2>/dev/null | sed "s|^|${f##*-} |"
+	done | awk -v ev="$pev" -v bev="$bev" -v bcpu="$bcpu" '
+		/PROGRAM TOTALS/ { n = $2; gsub(",", "", n); tt[$1] = n; total += n; nt++; next }
+		tt[$1] && /^[0-9]+ +[0-9,]+ +\( *[0-9.]+%\) +[^ ]/ {
+			n = $2; gsub(",", "", n)
 			if (/libzstd/) s = "zstd compression"
 			else if (/cdict-/) s = "cdict encoding (tokens, predictors)"
 			else if (/(perfdata|input|reader-local|tracedata|u64map)/) s = "reading and decoding records"
@@ -282,8 +285,15 @@ if [ "${BENCH_PROFILE:-1}" != 0 ] && command -v valgrind >/dev/null &&
 		END {
 			ips = total / ev * bev / bcpu
 			by["not listed by callgrind_annotate (under 1%)"] = total - listed
-			printf "%d instructions, %.0f per event; at that rate the %d events of (b), converted in %.3f s of CPU (above), make %.1fG instructions/s\n\n", total, total / ev, bev, bcpu, ips / 1e9
-			print "| stage | instructions per event | share | events/s if it ran alone |"
+			printf "%d instructions, %.0f per event, in %d threads:", total, total / ev, nt
+			for (t in tt) {
+				printf " thread %d %.0f per event;", t + 0, tt[t] / ev
+				if (tt[t] > big)
+					big = tt[t]
+			}
+			printf " at the rate of (b) (%d events in %.3f s of CPU, above), %.1fG instructions a second of CPU;", bev, bcpu, ips / 1e9
+			printf " the busiest thread alone caps the conversion at %.1fM events/s, and for 20M events/s it would have %.0f instructions an event\n\n", ips / (big / ev) / 1e6, ips / 20e6
+			print "| stage | instructions per event | share | events/s if it ran alone on a CPU |"
 			print "| --- | --- | --- | --- |"
 			fflush()
 			cmd = "sort -t\"|\" -k3 -rn"
