@@ -13,6 +13,8 @@
 #   b.data  a pwfixture file of a busy KVM host (scripts/bench-spec.py)
 #   c.data  b.data's records repeated, shifted in time, to $BENCH_C_BYTES
 #           (pipe layout; scripts/bench-extend.py)
+# For (a), scripts/bench-timebits.py says how few bytes its time_ns column
+# could take, next to what it takes.
 # Every command runs once to warm up (and to fill the page cache), then
 # $BENCH_RUNS times (default 5), the commands of one input taking turns run
 # after run, so that a slow spell of a shared host falls on all of them
@@ -212,6 +214,14 @@ for input in $INPUTS; do
 		awk -v cb="$cb" -v ev="$events" -v rows="$rows" -v sw="$sw" 'BEGIN {
 			printf "cdict: %d bytes; %.3f bytes per tracepoint event, %.3f per row, ", cb, cb / ev, cb / rows
 			printf (sw ? "%.3f per sched_switch row\n" : "no sched_switch rows\n"), cb / sw }'
+		if [ "$input" = a ] && [ "$sw" -gt 0 ] && [ -x "$B/tests/cdict-stats" ]; then
+			# the nanosecond times are most of the file: how few bytes they could take
+			"$B/perfwhiz-proc" -q -i "$X" --csv "$OUT/a.csv" 2>/dev/null &&
+			"$B/tests/cdict-stats" "$OUT/$input.cdict" |
+				awk '$1 == "time_ns" { t = $2 } $1 == "file" { f = $2 } END { print t, f }' |
+				{ read -r tb fb; echo; "$PY" "$S/bench-timebits.py" "$OUT/a.csv" "$tb" "$fb"; }
+			rm -f "$OUT/a.csv"
+		fi
 	fi
 done
 
