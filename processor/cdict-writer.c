@@ -376,27 +376,34 @@ static inline void put_int(struct pw_cdict_writer *w, int c, int64_t v, uint64_t
 	w->col[c].len += pw_cd_put_itoken(w->col[c].p + w->col[c].len, v, pred);
 }
 
-/* The string id of @s in string column @c: 0 for NULL, or a PW_E* code. */
-static int64_t string_id(struct pw_cdict_writer *w, int c, const char *s)
+/* string_id() of a string not remembered at @slot: interned, then remembered. */
+static __attribute__((noinline)) int64_t string_id_slow(struct pw_cdict_writer *w, int c,
+							 unsigned int slot, const char *s)
 {
-	/* strings of an interning table are packed: hash the whole address */
-	unsigned int slot = (unsigned int)(((uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 32) %
-			    PW_CD_SEEN;
-	int64_t id;
+	int64_t id = pw_intern_add(w->strings, s, strlen(s));
 
-	if (!s)
-		return 0;
-	/* glibc's strcmp reads a word at a time: 2x fewer instructions than
-	 * a byte loop on task names */
-	if (w->seen[c][slot].ptr == s && (w->stable || !strcmp(w->seen[c][slot].str, s)))
-		return w->seen[c][slot].id;
-	id = pw_intern_add(w->strings, s, strlen(s));
 	if (id < 0)
 		return id;
 	w->seen[c][slot].ptr = s;
 	w->seen[c][slot].str = pw_intern_str(w->strings, (uint32_t)id, NULL);
 	w->seen[c][slot].id = (uint32_t)id;
 	return id;
+}
+
+/* The string id of @s in string column @c: 0 for NULL, or a PW_E* code. */
+static inline int64_t string_id(struct pw_cdict_writer *w, int c, const char *s)
+{
+	unsigned int slot;
+
+	if (!s)
+		return 0;
+	/* strings of an interning table are packed: hash the whole address */
+	slot = (unsigned int)(((uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 32) % PW_CD_SEEN;
+	/* glibc's strcmp reads a word at a time: 2x fewer instructions than
+	 * a byte loop on task names */
+	if (w->seen[c][slot].ptr == s && (w->stable || !strcmp(w->seen[c][slot].str, s)))
+		return w->seen[c][slot].id;
+	return string_id_slow(w, c, slot, s);
 }
 
 /*

@@ -55,18 +55,22 @@ struct sink {
 static int sink_row(const struct pw_row *in, void *ctx)
 {
 	struct sink *s = ctx;
-	struct pw_row row = *in;
+	struct pw_row mapped;
+	const struct pw_row *row = in;
 	int err;
 
 	if (s->c->stop && *s->c->stop)
 		return PW_ESTOPPED;
-	if (s->map)
-		pw_namemap_apply(s->map, &row);
-	if (s->c->tap && (err = s->c->tap(&row, s->c->tap_ctx)))
+	if (s->map) {
+		mapped = *in;
+		pw_namemap_apply(s->map, &mapped);
+		row = &mapped;
+	}
+	if (s->c->tap && (err = s->c->tap(row, s->c->tap_ctx)))
 		return err;
-	if (s->cdict && (err = pw_cdict_writer_add(s->cdict, &row)))
+	if (s->cdict && (err = pw_cdict_writer_add(s->cdict, row)))
 		return err;
-	if (s->csv && (err = pw_csv_row(&row, s->csv)))
+	if (s->csv && (err = pw_csv_row(row, s->csv)))
 		return err;
 	if (s->c->progress && s->reader && !(++s->rows & 0xffff)) {
 		uint64_t done, total;
