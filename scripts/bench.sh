@@ -16,10 +16,12 @@
 # For (a), scripts/bench-timebits.py says how few bytes its time_ns column
 # could take, next to what it takes.
 # Every command runs once to warm up (and to fill the page cache), then
-# $BENCH_RUNS times (default 5), the commands of one input taking turns run
-# after run, so that a slow spell of a shared host falls on all of them
-# alike; medians are printed, with the peak RSS of the largest run. Outputs go to $BENCH_OUT (default a directory in /dev/shm,
-# so that the disk's fsync latency is not measured), removed at the end.
+# $BENCH_RUNS times (default 11 for a and b, 5 for c and perfmap, whose
+# perf script runs take minutes), the commands of one input taking turns
+# run after run, so that a slow spell of a shared host falls on all of them
+# alike; medians are printed, with the peak RSS of the largest run. Outputs
+# go to $BENCH_OUT (default a directory in /dev/shm, so that the disk's
+# fsync latency is not measured), removed at the end.
 # $BENCH_INPUTS selects inputs (default "a b c"); $BENCH_PERFMAP=0 skips
 # perfmap; $BENCH_PROFILE=0 skips the instruction profile (valgrind's
 # callgrind on a 500k-event slice of b); $BENCH_BASELINE=OTHER_BUILD_DIR
@@ -30,7 +32,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=$(cd "${1:-$top/build}" && pwd)
 DIR=${BENCH_DIR:-$top/build/bench}
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-5}		# the current input's; set per input below
 INPUTS=${BENCH_INPUTS:-a b c}
 C_BYTES=${BENCH_C_BYTES:-2200000000}
 A_LOOPS=${BENCH_A_LOOPS:-250000}
@@ -175,7 +177,14 @@ echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(uname -r), $(nproc) CPUs," \
      "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "- perf $(perf --version | awk '{print $3}'); perfwhiz $(git -C "$top" describe --always --dirty 2>/dev/null || echo '?'), programs from $B"
-echo "- runs: 1 warm-up + $RUNS, medians; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+runs_of() {	# input -> rounds of its commands
+	case "${BENCH_RUNS:-}:$1" in
+	:a|:b) echo 11 ;;
+	:*) echo 5 ;;
+	*) echo "$BENCH_RUNS" ;;
+	esac
+}
+echo "- runs: 1 warm-up + $(runs_of a) (a, b) or $(runs_of c) (c, perfmap), medians; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- dlfilter perfwhiz.so: ${plugin:-not built}"
 [ -n "${BENCH_BASELINE:-}" ] && echo "- baseline: $BENCH_BASELINE/perfwhiz-proc" \
 	"($(git -C "$BENCH_BASELINE" describe --always 2>/dev/null || echo 'another build'))"
@@ -196,6 +205,7 @@ for input in $INPUTS; do
 	echo
 	printf '%s bytes (%.1f MB), %s tracepoint events, %s rows kept (%s sched_switch)\n\n' \
 		"$bytes" "$(echo "$bytes" | awk '{print $1/1e6}')" "$events" "$rows" "$sw"
+	RUNS=$(runs_of "$input")
 	[ "$input" = a ] && [ "$events" -lt 1500000 ] &&
 		note "bench: a.data has fewer than 1.5M events: delete it and raise BENCH_A_LOOPS"
 	measure perfwhiz-proc "$B/perfwhiz-proc" -q -i "$X" -o "$OUT/$input.cdict"
@@ -234,6 +244,7 @@ if [ "${BENCH_PERFMAP:-1}" != 0 ] && [ -x "$B/perfmap" ]; then
 	if [ -n "$big" ]; then
 		read -r _ prow _ <<<"$(counts "$big")"
 		input=perfmap
+		RUNS=$(runs_of perfmap)
 		echo
 		echo "## perfmap on $(basename "$big") ($prow rows)"
 		echo
