@@ -608,8 +608,8 @@ void pw_tp_release(struct pw_tp *tp)
 }
 
 /* Read an integer field; false when the payload is too short. */
-static bool field_int(const struct pw_field *f, const uint8_t *raw, uint32_t size,
-		      bool swap, int64_t *out)
+static inline __attribute__((always_inline)) bool
+field_int(const struct pw_field *f, const uint8_t *raw, uint32_t size, bool swap, int64_t *out)
 {
 	uint64_t v = 0;
 
@@ -653,8 +653,9 @@ static bool field_int(const struct pw_field *f, const uint8_t *raw, uint32_t siz
 }
 
 /* Read a string field (char[N] or __data_loc/__rel_loc) into an intern id. */
-static bool field_str(const struct pw_field *f, const uint8_t *raw, uint32_t size,
-		      bool swap, struct pw_intern *strs, uint32_t *id)
+static inline __attribute__((always_inline)) bool
+field_str(const struct pw_field *f, const uint8_t *raw, uint32_t size, bool swap,
+	  struct pw_intern *strs, uint32_t *id)
 {
 	const uint8_t *s;
 	size_t len;
