@@ -34,14 +34,12 @@ void pw_derive_release(struct pw_derive *d)
 	d->cpus = NULL;
 }
 
-/* The state of thread @tid, created on first use; NULL when out of memory. */
-static struct pw_task *task_get(struct pw_derive *d, int32_t tid)
+/* task_get() of a thread not among the recent ones. */
+static __attribute__((noinline)) struct pw_task *task_get_slow(struct pw_derive *d, int32_t tid,
+							       unsigned int slot)
 {
-	unsigned int slot = (uint32_t)tid % 256;
 	uint64_t idx;
 
-	if (d->recent[slot].idx1 && d->recent[slot].tid == tid)
-		return &d->tasks[d->recent[slot].idx1 - 1];
 	if (pw_u64map_get(&d->tids, (uint64_t)(uint32_t)tid, &idx)) {
 		d->recent[slot].tid = tid;
 		d->recent[slot].idx1 = (uint32_t)idx + 1;
@@ -61,6 +59,16 @@ static struct pw_task *task_get(struct pw_derive *d, int32_t tid)
 	memset(&d->tasks[d->nr_tasks], 0, sizeof(d->tasks[0]));
 	d->tasks[d->nr_tasks].tgid = -1;
 	return &d->tasks[d->nr_tasks++];
+}
+
+/* The state of thread @tid, created on first use; NULL when out of memory. */
+static inline struct pw_task *task_get(struct pw_derive *d, int32_t tid)
+{
+	unsigned int slot = (uint32_t)tid % 256;
+
+	if (d->recent[slot].idx1 && d->recent[slot].tid == tid)
+		return &d->tasks[d->recent[slot].idx1 - 1];
+	return task_get_slow(d, tid, slot);
 }
 
 static struct pw_cpu *cpu_get(struct pw_derive *d, int32_t cpu)

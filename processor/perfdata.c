@@ -714,7 +714,8 @@ static inline int parse_fixed(const struct rattr *ra, const uint8_t *rec, size_t
  * single attr, whose samples need no id but are not its own when they carry
  * an id that is not in its list.
  */
-static int sample_attr(struct pw_reader *r, const uint8_t *rec, size_t size)
+static inline __attribute__((always_inline)) int sample_attr(struct pw_reader *r,
+							     const uint8_t *rec, size_t size)
 {
 	uint64_t v, id;
 	size_t pos;
