@@ -225,20 +225,134 @@ struct pw_cd_pred {
 	struct pw_cd_map pids;
 };
 
+/*
+ * The predictors' maps, and the prediction for the duration
+ * (PW_CD_ENC_DURATION) and the wait (PW_CD_ENC_WAIT) of one row, then the
+ * state update, inline for the writer's loop. @ev is an enum pw_event value
+ * (PW_EV__MAX for an unknown event); @cpu, @pid, @next_pid may be PW_NONE.
+ * Returns the prediction, or sets *@err to PW_ENOMEM (state grows only with
+ * distinct keys).
+ */
+static inline uint32_t pw_cd_map_hash(int64_t key, uint32_t cap)
+{
+	uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+
+	return (uint32_t)(h >> 32) & (cap - 1);
+}
+
+/* Doubles @m (64 slots at first); 0 or PW_ENOMEM. */
+int pw_cd_map_grow(struct pw_cd_map *m);
+
+/* The slot of @key, created empty when @create; NULL if absent (or ENOMEM). */
+static inline struct pw_cd_slot *pw_cd_map_get(struct pw_cd_map *m, int64_t key, bool create, int *err)
+{
+	uint32_t i = 0;
+
+	if (m->cap) {
+		for (i = pw_cd_map_hash(key, m->cap); m->slots[i].used; i = (i + 1) & (m->cap - 1))
+			if (m->slots[i].key == key)
+				return &m->slots[i];
+	}
+	if (!create)
+		return NULL;
+	if ((m->used + 1) * 2 > m->cap) {
+		int e = pw_cd_map_grow(m);
+
+		if (e) {
+			*err = e;
+			return NULL;
+		}
+		for (i = pw_cd_map_hash(key, m->cap); m->slots[i].used; i = (i + 1) & (m->cap - 1))
+			;
+	}
+	m->used++;
+	m->slots[i].used = 1;
+	m->slots[i].key = key;
+	m->slots[i].has = 0;
+	return &m->slots[i];
+}
+
+static inline uint64_t pw_cd_pred_duration(struct pw_cd_pred *pr, uint64_t t, int ev,
+				     int64_t cpu, int64_t pid, int64_t next_pid, int *err)
+{
+	struct pw_cd_slot *s;
+	uint64_t p = 0;
+
+	switch (ev) {
+	case PW_EV_SCHED_SWITCH:
+		if (cpu != PW_NONE) {
+			s = pw_cd_map_get(&pr->cpus, cpu, true, err);
+			if (!s)
+				return 0;
+			if (pid != PW_NONE && (s->has & PW_CD_HAS_IN) && s->in_pid == pid)
+				p = t - s->in_time;
+			s->in_pid = next_pid;
+			s->in_time = t;
+			s->has |= PW_CD_HAS_IN;
+		}
+		if (pid != PW_NONE) {
+			s = pw_cd_map_get(&pr->pids, pid, true, err);
+			if (!s)
+				return 0;
+			s->out_time = t;
+			s->has |= PW_CD_HAS_OUT;
+		}
+		return p;
+	case PW_EV_KVM_EXIT:
+	case PW_EV_KVM_ENTRY:
+		if (pid == PW_NONE)
+			return 0;
+		s = pw_cd_map_get(&pr->pids, pid, true, err);
+		if (!s)
+			return 0;
+		if (s->has & PW_CD_HAS_KVM)
+			p = t - s->kvm_time;
+		s->kvm_time = t;
+		s->has |= PW_CD_HAS_KVM;
+		return p;
+	case PW_EV_SCHED_STAT_SLEEP:
+	case PW_EV_SCHED_STAT_IOWAIT:
+		if (pid == PW_NONE)
+			return 0;
+		s = pw_cd_map_get(&pr->pids, pid, false, err);
+		return s && (s->has & PW_CD_HAS_OUT) ? t - s->out_time : 0;
+	default:
+		return 0;
+	}
+}
+
+static inline uint64_t pw_cd_pred_wait(struct pw_cd_pred *pr, uint64_t t, int ev,
+				 int64_t pid, int64_t next_pid, int *err)
+{
+	struct pw_cd_slot *s;
+	uint64_t p = 0;
+
+	switch (ev) {
+	case PW_EV_SCHED_SWITCH:
+		if (next_pid != PW_NONE) {
+			s = pw_cd_map_get(&pr->pids, next_pid, false, err);
+			if (s && (s->has & PW_CD_HAS_REF))
+				p = t - s->ref_time;
+		}
+		break;
+	case PW_EV_SCHED_WAKEUP:
+	case PW_EV_SCHED_WAKEUP_NEW:
+		break;
+	default:
+		return 0;
+	}
+	if (pid != PW_NONE) {
+		s = pw_cd_map_get(&pr->pids, pid, true, err);
+		if (!s)
+			return 0;
+		s->ref_time = t;
+		s->has |= PW_CD_HAS_REF;
+	}
+	return p;
+}
+
 void pw_cd_pred_reset(struct pw_cd_pred *pr);
 void pw_cd_pred_release(struct pw_cd_pred *pr);
-
-/*
- * Prediction for the duration (PW_CD_ENC_DURATION) and the wait
- * (PW_CD_ENC_WAIT) of one row, then the state update. @ev is an enum
- * pw_event value (PW_EV__MAX for an unknown event); @cpu, @pid, @next_pid
- * may be PW_NONE. Returns the prediction, or a negative PW_ENOMEM code
- * through *@err (state grows only with distinct keys).
- */
-uint64_t pw_cd_pred_duration(struct pw_cd_pred *pr, uint64_t t, int ev,
-			     int64_t cpu, int64_t pid, int64_t next_pid, int *err);
-uint64_t pw_cd_pred_wait(struct pw_cd_pred *pr, uint64_t t, int ev,
-			 int64_t pid, int64_t next_pid, int *err);
 
 /*
  * The predictions of encoding @enc (duration or wait) for the @n rows of a

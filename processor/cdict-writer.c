@@ -695,7 +695,7 @@ static int build_strings(struct pw_cdict_writer *w, struct pw_cd_buf *b)
 	int err = 0;
 
 	for (uint32_t id = 1; !err && id <= n; id++) {
-		size_t len;
+		size_t len = 0;
 		const char *s = pw_intern_str(w->strings, id, &len);
 
 		err = buf_string(b, s, len);

@@ -11,28 +11,10 @@
 
 #define BLOCK_SIZE 65536
 
-struct pw_intern_ent {
-	const char *s;
-	uint32_t len;
-	uint32_t hash;
-};
-
 struct pw_intern_block {
 	struct pw_intern_block *next;
 	size_t used, size;
 	char data[];
-};
-
-struct pw_intern {
-	struct pw_intern_block *blocks;	/* newest first */
-	struct pw_intern_ent *ents;	/* ents[id - 1] */
-	uint32_t nr, ents_cap;
-	uint32_t *slots;		/* ids, 0 = empty */
-	uint32_t nr_slots;		/* power of two */
-	struct {
-		uint64_t a, b;		/* the 16 bytes */
-		uint32_t id;		/* 0 = empty */
-	} c16[256];			/* pw_intern_add16()'s recent fields */
 };
 
 /* FNV-1a: short task names, where it is as good as anything and simple. */
@@ -166,36 +148,15 @@ int64_t pw_intern_add(struct pw_intern *in, const char *s, size_t len)
 	return in->nr;
 }
 
-int64_t pw_intern_add16(struct pw_intern *in, const char *s)
+int64_t pw_intern_add16_slow(struct pw_intern *in, const char *s, unsigned int slot, uint64_t a,
+			     uint64_t b)
 {
-	uint64_t a, b;
-	unsigned int slot;
-	int64_t id;
+	int64_t id = pw_intern_add(in, s, strnlen(s, 16));
 
-	memcpy(&a, s, 8);
-	memcpy(&b, s + 8, 8);
-	slot = (unsigned int)(((a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL) >> 56);
-	if (in->c16[slot].id && in->c16[slot].a == a && in->c16[slot].b == b)
-		return in->c16[slot].id;
-	id = pw_intern_add(in, s, strnlen(s, 16));
 	if (id > 0) {
 		in->c16[slot].a = a;
 		in->c16[slot].b = b;
 		in->c16[slot].id = (uint32_t)id;
 	}
 	return id;
-}
-
-uint32_t pw_intern_count(const struct pw_intern *in)
-{
-	return in->nr;
-}
-
-const char *pw_intern_str(const struct pw_intern *in, uint32_t id, size_t *len)
-{
-	if (id < 1 || id > in->nr)
-		return NULL;
-	if (len)
-		*len = in->ents[id - 1].len;
-	return in->ents[id - 1].s;
 }
