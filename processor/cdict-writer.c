@@ -74,7 +74,7 @@ struct pw_cdict_writer {
 		const char *ptr;
 		const char *str;	/* the interned copy */
 		uint32_t id;
-	} seen[PW_COL__MAX][PW_CD_SEEN];
+	} seen[4][PW_CD_SEEN];		/* by string column, in str_cols order */
 	/* the caller's side: a batch of rows being filled, counts */
 	struct pw_cd_wrow *ring;
 	struct pw_cd_wrow *buf[PW_CD_NBUF];	/* a ring of batches of PW_CD_BATCH rows */
@@ -381,21 +381,21 @@ static inline void put_int(struct pw_cdict_writer *w, int c, int64_t v, uint64_t
 }
 
 /* string_id() of a string not remembered at @slot: interned, then remembered. */
-static __attribute__((noinline)) int64_t string_id_slow(struct pw_cdict_writer *w, int c,
+static __attribute__((noinline)) int64_t string_id_slow(struct pw_cdict_writer *w, int k,
 							 unsigned int slot, const char *s)
 {
 	int64_t id = pw_intern_add(w->strings, s, strlen(s));
 
 	if (id < 0)
 		return id;
-	w->seen[c][slot].ptr = s;
-	w->seen[c][slot].str = pw_intern_str(w->strings, (uint32_t)id, NULL);
-	w->seen[c][slot].id = (uint32_t)id;
+	w->seen[k][slot].ptr = s;
+	w->seen[k][slot].str = pw_intern_str(w->strings, (uint32_t)id, NULL);
+	w->seen[k][slot].id = (uint32_t)id;
 	return id;
 }
 
-/* The string id of @s in string column @c: 0 for NULL, or a PW_E* code. */
-static inline int64_t string_id(struct pw_cdict_writer *w, int c, const char *s)
+/* The string id of @s in string column str_cols[@k]: 0 for NULL, or a PW_E* code. */
+static inline int64_t string_id(struct pw_cdict_writer *w, int k, const char *s)
 {
 	unsigned int slot;
 
@@ -405,9 +405,9 @@ static inline int64_t string_id(struct pw_cdict_writer *w, int c, const char *s)
 	slot = (unsigned int)(((uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 32) % PW_CD_SEEN;
 	/* glibc's strcmp reads a word at a time: 2x fewer instructions than
 	 * a byte loop on task names */
-	if (w->seen[c][slot].ptr == s && (w->stable || !strcmp(w->seen[c][slot].str, s)))
-		return w->seen[c][slot].id;
-	return string_id_slow(w, c, slot, s);
+	if (w->seen[k][slot].ptr == s && (w->stable || !strcmp(w->seen[k][slot].str, s)))
+		return w->seen[k][slot].id;
+	return string_id_slow(w, k, slot, s);
 }
 
 /*
@@ -580,7 +580,7 @@ int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *r)
 	}
 	o = &w->buf[w->cur][w->rows];
 	for (int k = 0; k < 4; k++) {
-		int64_t id = string_id(w, str_cols[k], strs[k]);
+		int64_t id = string_id(w, k, strs[k]);
 
 		if (id < 0)
 			return wfail(w, (int)id, NULL);
