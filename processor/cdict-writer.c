@@ -473,6 +473,7 @@ static void *encoder(void *arg)
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		unsigned int b;
+		bool drop;
 
 		while (!w->q_len && !w->quit) {
 			w->enc_waits = true;
@@ -482,8 +483,9 @@ static void *encoder(void *arg)
 		if (!w->q_len)
 			break;
 		b = w->q_head;
+		drop = w->quit;		/* aborted: what is queued is not wanted */
 		pthread_mutex_unlock(&w->mu);
-		if (!w->enc_err)
+		if (!w->enc_err && !drop)
 			encode_rows(w, w->buf[b], w->job_rows[b]);
 		pthread_mutex_lock(&w->mu);
 		w->werr = w->enc_err;
@@ -523,6 +525,7 @@ static int wait_encoder(struct pw_cdict_writer *w, unsigned int most)
 	return w->err;
 }
 
+/* Ends the encoder thread; batches still queued (an abort) are dropped. */
 static void stop_encoder(struct pw_cdict_writer *w)
 {
 	if (!w->threaded)
