@@ -51,6 +51,10 @@ void pw_intern_free(struct pw_intern *in);
  */
 int64_t pw_intern_add(struct pw_intern *in, const char *s, size_t len);
 
+/* pw_intern_add16() of a field not remembered at @slot (its 16 bytes @a, @b). */
+int64_t pw_intern_add16_slow(struct pw_intern *in, const char *s, unsigned int slot, uint64_t a,
+			     uint64_t b);
+
 /**
  * pw_intern_add16 - pw_intern_add() of a NUL-padded char[16] (a task's
  * comm in a tracepoint): the bytes before the first NUL of the 16 at @s
@@ -58,10 +62,6 @@ int64_t pw_intern_add(struct pw_intern *in, const char *s, size_t len);
  * Recent fields are remembered by their 16 bytes, so a name seen again
  * costs two compares. Returns as pw_intern_add().
  */
-/* pw_intern_add16() of a field not remembered at @slot (its 16 bytes @a, @b). */
-int64_t pw_intern_add16_slow(struct pw_intern *in, const char *s, unsigned int slot, uint64_t a,
-			     uint64_t b);
-
 static inline int64_t pw_intern_add16(struct pw_intern *in, const char *s)
 {
 	uint64_t a, b;
