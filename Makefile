@@ -166,7 +166,7 @@ bench: $(PROGS) $(TOOLS)
 
 # The thread sanitizer on what runs threads: the cdict writer's encoder
 # thread (its unit test, and a conversion) and the cdict reader's decoders.
-tsan:
+tsan: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=thread build/tsan/tests/test-cdict \
 		build/tsan/tests/test-plot-load build/tsan/perfwhiz-proc build/tsan/tests/pwfixture
 	$(Q)for t in test-cdict test-plot-load; do \
