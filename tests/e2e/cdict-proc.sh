@@ -160,31 +160,36 @@ echo "ok  SIGINT: exit 130, nothing written"
 # the same once the encoder thread runs (more rows than a batch), the signal
 # aimed at that thread: helper threads take no signal, so the reading thread
 # gets it, its blocked read() returns, and it stops at once
-python3 "$PW_TOP/scripts/bench-spec.py" --events 60000 >"$PW_TMP/many.spec"
-"$pwfixture" --pipe -o "$PW_TMP/many.data" "$PW_TMP/many.spec"
-mkfifo "$PW_TMP/stalled"
-{ head -c $(($(stat -c %s "$PW_TMP/many.data") * 3 / 4)) "$PW_TMP/many.data"; sleep 60; } \
-	>"$PW_TMP/stalled" &
-feeder=$!
-perfwhiz-proc -q -i "$PW_TMP/stalled" -o "$PW_TMP/int2.cdict" 2>"$PW_TMP/err" &
-pid=$!
-for _ in $(seq 100); do
-	[ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 2 ] && break
-	sleep 0.1
-done
-helper=$(ls /proc/$pid/task | grep -vx "$pid" | head -1)
-[ -n "$helper" ] || die "no encoder thread after 10 s"
-sleep 0.5
-start=$(date +%s)
-kill -INT "$helper" 2>/dev/null || true
-rc=0; wait $pid || rc=$?
-took=$(($(date +%s) - start))
-kill "$feeder" 2>/dev/null || true
-[ $rc -eq 130 ] || { cat "$PW_TMP/err"; die "SIGINT to the encoder thread: exit $rc, expected 130"; }
-[ "$took" -lt 10 ] || die "SIGINT to the encoder thread: perfwhiz-proc went on reading for $took s"
-[ ! -e "$PW_TMP/int2.cdict" ] || die "SIGINT left the output"
-no_temp "$PW_TMP"
-echo "ok  SIGINT aimed at the encoder thread: exit 130 at once, nothing written"
+# (a process that may use one CPU has no encoder thread)
+if [ "$(nproc)" -lt 2 ]; then
+	echo "(one CPU: no encoder thread, its SIGINT check skipped)"
+else
+	python3 "$PW_TOP/scripts/bench-spec.py" --events 60000 >"$PW_TMP/many.spec"
+	"$pwfixture" --pipe -o "$PW_TMP/many.data" "$PW_TMP/many.spec"
+	mkfifo "$PW_TMP/stalled"
+	{ head -c $(($(stat -c %s "$PW_TMP/many.data") * 3 / 4)) "$PW_TMP/many.data"; sleep 60; } \
+		>"$PW_TMP/stalled" &
+	feeder=$!
+	perfwhiz-proc -q -i "$PW_TMP/stalled" -o "$PW_TMP/int2.cdict" 2>"$PW_TMP/err" &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	helper=$(ls /proc/$pid/task | grep -vx "$pid" | head -1)
+	[ -n "$helper" ] || die "no encoder thread after 10 s"
+	sleep 0.5
+	start=$(date +%s)
+	kill -INT "$helper" 2>/dev/null || true
+	rc=0; wait $pid || rc=$?
+	took=$(($(date +%s) - start))
+	kill "$feeder" 2>/dev/null || true
+	[ $rc -eq 130 ] || { cat "$PW_TMP/err"; die "SIGINT to the encoder thread: exit $rc, expected 130"; }
+	[ "$took" -lt 10 ] || die "SIGINT to the encoder thread: perfwhiz-proc went on reading for $took s"
+	[ ! -e "$PW_TMP/int2.cdict" ] || die "SIGINT left the output"
+	no_temp "$PW_TMP"
+	echo "ok  SIGINT aimed at the encoder thread: exit 130 at once, nothing written"
+fi
 
 # a full file system (root only: a small tmpfs)
 if [ "$(id -u)" = 0 ] && mkdir "$PW_TMP/full" && mount -t tmpfs -o size=32k tmpfs "$PW_TMP/full" 2>/dev/null; then
