@@ -244,7 +244,8 @@ static inline uint32_t pw_cd_map_hash(int64_t key, uint32_t cap)
 int pw_cd_map_grow(struct pw_cd_map *m);
 
 /* The slot of @key, created empty when @create; NULL if absent (or ENOMEM). */
-static inline struct pw_cd_slot *pw_cd_map_get(struct pw_cd_map *m, int64_t key, bool create, int *err)
+static inline struct pw_cd_slot *pw_cd_map_get(struct pw_cd_map *m, int64_t key, bool create,
+						int *err)
 {
 	uint32_t i = 0;
 
@@ -273,7 +274,7 @@ static inline struct pw_cd_slot *pw_cd_map_get(struct pw_cd_map *m, int64_t key,
 }
 
 static inline uint64_t pw_cd_pred_duration(struct pw_cd_pred *pr, uint64_t t, int ev,
-				     int64_t cpu, int64_t pid, int64_t next_pid, int *err)
+					   int64_t cpu, int64_t pid, int64_t next_pid, int *err)
 {
 	struct pw_cd_slot *s;
 	uint64_t p = 0;
@@ -322,7 +323,7 @@ static inline uint64_t pw_cd_pred_duration(struct pw_cd_pred *pr, uint64_t t, in
 }
 
 static inline uint64_t pw_cd_pred_wait(struct pw_cd_pred *pr, uint64_t t, int ev,
-				 int64_t pid, int64_t next_pid, int *err)
+				       int64_t pid, int64_t next_pid, int *err)
 {
 	struct pw_cd_slot *s;
 	uint64_t p = 0;

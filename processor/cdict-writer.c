@@ -280,6 +280,7 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	struct pw_cdict_writer *w;
 	const char *slash;
 	uint8_t hdr[PW_CD_HEADER_SIZE];
+	size_t nbuf;
 	int e = PW_ENOMEM;
 
 	w = calloc(1, sizeof(*w));
@@ -338,10 +339,10 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	 */
 	/* the ring in one block, on huge pages where the system allows: a
 	 * few faults instead of one per 4 KiB, paid by the caller's thread */
-	w->ring = pw_column_alloc((w->no_thread ? 1 : PW_CD_NBUF) * PW_CD_BATCH *
-				  sizeof(*w->ring));
+	nbuf = w->no_thread ? 1 : PW_CD_NBUF;
+	w->ring = pw_column_alloc(nbuf * PW_CD_BATCH * sizeof(*w->ring));
 	e = w->ring ? 0 : PW_ENOMEM;
-	for (int i = 0; w->ring && i < (w->no_thread ? 1 : PW_CD_NBUF); i++)
+	for (unsigned int i = 0; w->ring && i < nbuf; i++)
 		w->buf[i] = w->ring + (size_t)i * PW_CD_BATCH;
 	e = e ?: buf_reserve(&w->tlo, w->group_rows_max);
 	for (int c = 0; c < PW_COL__MAX; c++)
