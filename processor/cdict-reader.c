@@ -764,6 +764,12 @@ uint64_t pw_cdict_nrows(const struct pw_cdict *cd)
 	return cd->nrows;
 }
 
+const char *const *pw_cdict_strings(const struct pw_cdict *cd, uint32_t *n)
+{
+	*n = cd->nr_strings + 1;
+	return cd->strs;
+}
+
 void pw_cdict_version(const struct pw_cdict *cd, unsigned int *major, unsigned int *minor)
 {
 	*major = cd->major;
@@ -1020,12 +1026,13 @@ static uint32_t copy_out(void *dst, int width, bool str, const int64_t *src, uin
 }
 
 /*
- * Decodes the columns of @mask for row group @g: into the loaded columns of
- * @out (from the group's first row) when @out is given, else into the int64
- * scratch wk->dec. Columns a predictor reads always go through the scratch.
+ * Decodes the columns of @mask for row group @g: into the columns of @out,
+ * whose row 0 is row @base of the file, when @out is given, else into the
+ * int64 scratch wk->dec. Columns a predictor reads always go through the
+ * scratch.
  */
 static int decode_group(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, unsigned int mask,
-			struct pw_columns *out)
+			struct pw_columns *out, uint64_t base)
 {
 	static const int order[PW_COL__MAX] = {
 		PW_COL_TIME_NS, PW_COL_EVENT, PW_COL_CPU, PW_COL_PID, PW_COL_NEXT_PID,
@@ -1047,7 +1054,7 @@ static int decode_group(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 	for (int k = 0; k < PW_COL__MAX; k++) {
 		int c = order[k], width, err;
 		void **arr = out ? col_array(out, c, &width) : NULL;
-		size_t at = (size_t)gr->first_row;
+		size_t at = (size_t)(gr->first_row - base);
 
 		if (scratch & PW_COLMASK(c)) {
 			if (!wk->dec[c]) {
@@ -1068,7 +1075,7 @@ static int decode_group(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 				return cd_fail(cd, wk, PW_EFORMAT, gr->ch[c].off,
 					       "%s value %" PRId64 " in row %" PRIu64
 					       " does not fit the 32-bit loaded column",
-					       pw_column_name(c), wk->dec[c][i], at + i);
+					       pw_column_name(c), wk->dec[c][i], gr->first_row + i);
 		} else if (mask & PW_COLMASK(c)) {
 			err = decode_chunk(cd, wk, g, c, (char *)*arr + at * (size_t)width, width);
 			if (err)
@@ -1082,7 +1089,7 @@ int pw_cdict_foreach(struct pw_cdict *cd, pw_row_fn fn, void *ctx)
 {
 	for (uint32_t g = 0; g < cd->ngroups; g++) {
 		int64_t *const *d = cd->w.dec;
-		int err = decode_group(cd, &cd->w, g, PW_COLMASK_ALL, NULL);
+		int err = decode_group(cd, &cd->w, g, PW_COLMASK_ALL, NULL, 0);
 
 		if (err)
 			return err;
@@ -1161,6 +1168,25 @@ static int copy_strings(struct pw_cdict *cd, struct pw_columns *o)
 	return 0;
 }
 
+/*
+ * Makes room for @n helper threads' work (kept for the next call); returns
+ * how many there are, fewer when memory is short.
+ */
+static unsigned int more_helpers(struct pw_cdict *cd, unsigned int n)
+{
+	struct pw_cd_work *h;
+
+	if (n <= cd->nr_helpers)
+		return n;
+	h = realloc(cd->helpers, n * sizeof(*h));
+	if (!h)
+		return cd->nr_helpers;
+	memset(h + cd->nr_helpers, 0, (n - cd->nr_helpers) * sizeof(*h));
+	cd->helpers = h;
+	cd->nr_helpers = n;
+	return n;
+}
+
 /* Row groups are decoded by several threads when there are enough rows. */
 #define LOAD_MAX_THREADS 8
 #define LOAD_MIN_ROWS 100000
@@ -1185,7 +1211,7 @@ static void *load_worker(void *arg)
 
 		if (g >= j->cd->ngroups)
 			break;
-		j->err = decode_group(j->cd, j->wk, g, j->mask, j->out);
+		j->err = decode_group(j->cd, j->wk, g, j->mask, j->out, 0);
 		if (j->err) {
 			j->group = g;
 			__atomic_store_n(j->stop, 1, __ATOMIC_RELAXED);
@@ -1215,13 +1241,7 @@ static int load_groups(struct pw_cdict *cd, unsigned int mask, struct pw_columns
 		if (n > cd->ngroups)
 			n = cd->ngroups;
 	}
-	if (n > 1 && !cd->helpers) {
-		cd->helpers = calloc(n - 1, sizeof(*cd->helpers));
-		if (cd->helpers)
-			cd->nr_helpers = n - 1;
-	}
-	if (n - 1 > cd->nr_helpers)
-		n = cd->nr_helpers + 1;
+	n = more_helpers(cd, n - 1) + 1;
 	for (unsigned int i = 0; i < n; i++) {
 		jobs[i] = (struct load_job){ cd, i ? &cd->helpers[i - 1] : &cd->w, mask, out,
 					     &next, &stop, 0, 0 };
@@ -1286,5 +1306,208 @@ int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out
 	return 0;
 err:
 	pw_columns_release(out);
+	return err;
+}
+
+/* ---- scanning: row groups in order, a few in memory at a time ---- */
+
+#define SCAN_SLOTS_PER_THREAD 2
+
+enum { SLOT_FREE, SLOT_READY };
+
+struct scan_slot {
+	struct pw_columns cols;	/* max_rows of the scanned columns */
+	uint32_t group;		/* the group it holds when ready */
+	int state;
+	int err;		/* the decoder's error, its message in msg */
+	char msg[sizeof(((struct pw_cd_work *)0)->msg)];
+};
+
+struct scan {
+	struct pw_cdict *cd;
+	unsigned int mask;
+	struct scan_slot *slots;
+	uint32_t nslots;
+	pthread_mutex_t mu;
+	pthread_cond_t ready, freed;
+	uint32_t next;		/* the next group a decoder takes */
+	uint32_t done;		/* groups the caller is through with */
+	bool stop;
+};
+
+struct scan_job {
+	struct scan *s;
+	struct pw_cd_work *wk;
+};
+
+static void slot_release(struct scan_slot *sl)
+{
+	for (int c = 0; c < PW_COL__MAX; c++) {
+		int width;
+
+		free(*col_array(&sl->cols, c, &width));
+	}
+}
+
+static int slot_init(struct pw_cdict *cd, struct scan_slot *sl, unsigned int mask)
+{
+	memset(sl, 0, sizeof(*sl));
+	for (int c = 0; c < PW_COL__MAX; c++) {
+		int width;
+		void **arr = col_array(&sl->cols, c, &width);
+
+		if (!(mask & PW_COLMASK(c)))
+			continue;
+		*arr = malloc((size_t)(cd->max_rows ? cd->max_rows : 1) * (size_t)width);
+		if (!*arr) {
+			slot_release(sl);
+			return PW_ENOMEM;
+		}
+	}
+	sl->cols.strings = cd->strs;
+	sl->cols.nr_strings = cd->nr_strings + 1;
+	return 0;
+}
+
+/*
+ * A decoder takes the next group once the caller is through with the group
+ * that last used its slot, decodes it there and marks the slot ready.
+ */
+static void *scan_worker(void *arg)
+{
+	struct scan_job *j = arg;
+	struct scan *s = j->s;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop && s->next < s->cd->ngroups) {
+		uint32_t g = s->next;
+		struct scan_slot *sl = &s->slots[g % s->nslots];
+		int err;
+
+		if (g >= s->done + s->nslots) {
+			pthread_cond_wait(&s->freed, &s->mu);
+			continue;
+		}
+		s->next++;
+		pthread_mutex_unlock(&s->mu);
+		j->wk->err = 0;
+		err = decode_group(s->cd, j->wk, g, s->mask, &sl->cols, s->cd->groups[g].first_row);
+		pthread_mutex_lock(&s->mu);
+		sl->group = g;
+		sl->err = err;
+		if (err)
+			memcpy(sl->msg, j->wk->msg, sizeof(sl->msg));
+		sl->state = SLOT_READY;
+		pthread_cond_broadcast(&s->ready);
+		if (err)
+			break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* The caller's side: each group in turn, as soon as a decoder has it. */
+static int scan_consume(struct scan *s, pw_group_fn fn, void *ctx)
+{
+	struct pw_cdict *cd = s->cd;
+	int err = 0;
+
+	for (uint32_t g = 0; g < cd->ngroups && !err; g++) {
+		struct scan_slot *sl = &s->slots[g % s->nslots];
+
+		pthread_mutex_lock(&s->mu);
+		while (sl->state != SLOT_READY || sl->group != g)
+			pthread_cond_wait(&s->ready, &s->mu);
+		pthread_mutex_unlock(&s->mu);
+		if (sl->err) {
+			pw_err("%s", sl->msg);
+			return sl->err;
+		}
+		sl->cols.nrows = cd->groups[g].rows;
+		err = fn(&sl->cols, cd->groups[g].first_row, ctx);
+		pthread_mutex_lock(&s->mu);
+		sl->state = SLOT_FREE;
+		s->done = g + 1;
+		pthread_cond_broadcast(&s->freed);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return err;
+}
+
+/* Few rows, or one CPU: the caller decodes each group itself. */
+static int scan_alone(struct scan *s, pw_group_fn fn, void *ctx)
+{
+	struct pw_cdict *cd = s->cd;
+	struct scan_slot *sl = &s->slots[0];
+
+	for (uint32_t g = 0; g < cd->ngroups; g++) {
+		int err = decode_group(cd, &cd->w, g, s->mask, &sl->cols, cd->groups[g].first_row);
+
+		if (err)
+			return err;
+		sl->cols.nrows = cd->groups[g].rows;
+		err = fn(&sl->cols, cd->groups[g].first_row, ctx);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int pw_cdict_scan(struct pw_cdict *cd, unsigned int mask, pw_group_fn fn, void *ctx)
+{
+	struct scan s = { .cd = cd, .mask = mask };
+	struct scan_job jobs[LOAD_MAX_THREADS];
+	pthread_t tid[LOAD_MAX_THREADS];
+	unsigned int n = 0, started = 0;
+	int ncpu = pw_usable_cpus(), err = 0;
+
+	if (mask & ~PW_COLMASK_ALL) {
+		pw_err("%s: invalid column mask 0x%x", cd->path, mask);
+		return PW_EINVAL;
+	}
+	if (cd->nrows >= LOAD_MIN_ROWS && ncpu > 1 && cd->ngroups > 1) {
+		n = ncpu < LOAD_MAX_THREADS ? (unsigned int)ncpu : LOAD_MAX_THREADS;
+		n = more_helpers(cd, n);
+	}
+	s.nslots = n ? n * SCAN_SLOTS_PER_THREAD : 1;
+	s.slots = calloc(s.nslots, sizeof(*s.slots));
+	if (!s.slots)
+		return cd_fail(cd, NULL, PW_ENOMEM, 0, "%s", pw_strerror(PW_ENOMEM));
+	for (uint32_t i = 0; i < s.nslots; i++) {
+		if (slot_init(cd, &s.slots[i], mask)) {
+			for (uint32_t k = 0; k < i; k++)
+				slot_release(&s.slots[k]);
+			free(s.slots);
+			return cd_fail(cd, NULL, PW_ENOMEM, 0, "%s", pw_strerror(PW_ENOMEM));
+		}
+	}
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.ready, NULL);
+	pthread_cond_init(&s.freed, NULL);
+	for (unsigned int i = 0; i < n; i++) {
+		jobs[i] = (struct scan_job){ &s, &cd->helpers[i] };
+		jobs[i].wk->defer = true;
+		if (!jobs[i].wk->dctx && !(jobs[i].wk->dctx = ZSTD_createDCtx()))
+			break;
+		if (pw_thread_create(&tid[i], scan_worker, &jobs[i]))
+			break;
+		started++;
+	}
+	if (started)
+		err = scan_consume(&s, fn, ctx);
+	else
+		err = scan_alone(&s, fn, ctx);
+	pthread_mutex_lock(&s.mu);
+	s.stop = true;
+	pthread_cond_broadcast(&s.freed);
+	pthread_mutex_unlock(&s.mu);
+	for (unsigned int i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	pthread_cond_destroy(&s.freed);
+	pthread_cond_destroy(&s.ready);
+	pthread_mutex_destroy(&s.mu);
+	for (uint32_t i = 0; i < s.nslots; i++)
+		slot_release(&s.slots[i]);
+	free(s.slots);
 	return err;
 }

@@ -102,6 +102,12 @@ const struct pw_meta *pw_cdict_meta(const struct pw_cdict *cd);
 /** pw_cdict_nrows - total rows in the file */
 uint64_t pw_cdict_nrows(const struct pw_cdict *cd);
 
+/**
+ * pw_cdict_strings - the file's string table, as loaded columns index it:
+ * [0] is "" (unknown); *@n is set to its length. Owned by @cd.
+ */
+const char *const *pw_cdict_strings(const struct pw_cdict *cd, uint32_t *n);
+
 /** pw_cdict_version - the file's format version (major, minor) */
 void pw_cdict_version(const struct pw_cdict *cd, unsigned int *major, unsigned int *minor);
 
@@ -161,6 +167,29 @@ struct pw_columns {
  * nothing). A handle is not safe for concurrent calls.
  */
 int pw_cdict_load(struct pw_cdict *cd, unsigned int mask, struct pw_columns *out);
+
+/**
+ * pw_group_fn - called by pw_cdict_scan() with one row group
+ * @g: the group's rows (nrows) in the scanned columns, the others NULL, and
+ *	the file's string table; valid during the call only
+ * @first_row: the file's row number of the group's first row
+ *
+ * Returns 0 to go on; anything else stops the scan and is its result.
+ */
+typedef int (*pw_group_fn)(const struct pw_columns *g, uint64_t first_row, void *ctx);
+
+/**
+ * pw_cdict_scan - decode the columns of @mask one row group at a time and
+ * hand the groups to @fn in file order
+ *
+ * What pw_cdict_load() gives, without keeping it: memory holds a few
+ * groups whatever the file's size. From 100000 rows on, the groups after
+ * the one @fn has are decoded meanwhile by one thread per CPU (at most 8);
+ * @fn runs in the calling thread, and so do messages. Returns 0, @fn's
+ * result, or a negative PW_E* code (message logged) for the first bad
+ * group in file order; @fn has then seen every group before it.
+ */
+int pw_cdict_scan(struct pw_cdict *cd, unsigned int mask, pw_group_fn fn, void *ctx);
 
 /**
  * pw_column_alloc - room for @size bytes of per-row data, as a loaded column

@@ -270,7 +270,57 @@ static void assert_loaded(const struct pw_columns *c, const struct pw_row *rows,
 	}
 }
 
-/* Opens @path and checks rows (foreach and full load) and row count. */
+/* pw_cdict_scan()'s view of each group, checked against the rows written. */
+struct scan_check {
+	const struct pw_row *rows;
+	unsigned int mask;
+	uint64_t next;		/* the row the next group must start at */
+	uint32_t groups;
+	uint32_t stop_at;	/* return 7 from this group on (0: never) */
+};
+
+static int check_group(const struct pw_columns *g, uint64_t first_row, void *ctx)
+{
+	struct scan_check *k = ctx;
+
+	assert_true(first_row == k->next);
+	assert_true(g->nrows > 0);
+	assert_loaded(g, k->rows + first_row, g->nrows, k->mask);
+	for (int c = 0; c < PW_COL__MAX; c++) {
+		static const size_t at[PW_COL__MAX] = {
+			[PW_COL_TIME_NS] = offsetof(struct pw_columns, time_ns),
+			[PW_COL_CPU] = offsetof(struct pw_columns, cpu),
+			[PW_COL_EVENT] = offsetof(struct pw_columns, event),
+			[PW_COL_PID] = offsetof(struct pw_columns, pid),
+			[PW_COL_TGID] = offsetof(struct pw_columns, tgid),
+			[PW_COL_TASK] = offsetof(struct pw_columns, task),
+			[PW_COL_DURATION_NS] = offsetof(struct pw_columns, duration_ns),
+			[PW_COL_NEXT_PID] = offsetof(struct pw_columns, next_pid),
+			[PW_COL_NEXT_TASK] = offsetof(struct pw_columns, next_task),
+			[PW_COL_PREV_STATE] = offsetof(struct pw_columns, prev_state),
+			[PW_COL_NEXT_WAIT_NS] = offsetof(struct pw_columns, next_wait_ns),
+			[PW_COL_EXIT_REASON] = offsetof(struct pw_columns, exit_reason),
+			[PW_COL_TARGET_CPU] = offsetof(struct pw_columns, target_cpu),
+		};
+		const void *arr = *(const void *const *)((const char *)g + at[c]);
+
+		/* exactly the columns asked for */
+		assert_true(!arr == !(k->mask & PW_COLMASK(c)));
+	}
+	k->next += g->nrows;
+	k->groups++;
+	return k->stop_at && k->groups >= k->stop_at ? 7 : 0;
+}
+
+/* Scans @cd for @mask, checking each group; returns the scan's result. */
+static int scan_rows(struct pw_cdict *cd, const struct pw_row *rows, unsigned int mask,
+		     struct scan_check *k)
+{
+	*k = (struct scan_check){ .rows = rows, .mask = mask };
+	return pw_cdict_scan(cd, mask, check_group, k);
+}
+
+/* Opens @path and checks rows (foreach, full load, scan) and row count. */
 static void assert_file_rows(const char *path, const struct pw_row *rows, uint64_t n)
 {
 	struct pw_columns c;
@@ -286,6 +336,12 @@ static void assert_file_rows(const char *path, const struct pw_row *rows, uint64
 	assert_int_equal(pw_cdict_load(cd, PW_COLMASK_ALL, &c), 0);
 	assert_loaded(&c, rows, n, PW_COLMASK_ALL);
 	pw_columns_release(&c);
+	{
+		struct scan_check k;
+
+		assert_int_equal(scan_rows(cd, rows, PW_COLMASK_ALL, &k), 0);
+		assert_true(k.next == n);
+	}
 	pw_cdict_close(cd);
 }
 
@@ -608,6 +664,66 @@ static void test_load_threads(void **state)
 	free(rows);
 }
 
+/*
+ * Scanning: the groups in order with the columns asked for, by one thread
+ * or several; a bad group stops the scan there, and so does the callback.
+ */
+static void test_scan(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 200000;
+	struct pw_row *rows = calloc(n, sizeof(*rows));
+	unsigned int some = PW_COLMASK(PW_COL_DURATION_NS) | PW_COLMASK(PW_COL_TASK);
+	struct scan_check k;
+	struct pw_cdict *cd;
+	uint64_t off;
+	uint32_t size;
+	char want[64];
+
+	assert_non_null(rows);
+	make_rows(rows, n);
+	for (int big = 0; big < 2; big++) {
+		/* 99999 rows: one thread; 200000: one per CPU */
+		size_t rows_in = big ? n : 99999;
+
+		write_file(f->path, rows, rows_in, 4096, NULL);
+		cd = pw_cdict_open(f->path, NULL);
+		assert_non_null(cd);
+		for (int rep = 0; rep < 2; rep++) {	/* helpers are reused */
+			assert_int_equal(scan_rows(cd, rows, PW_COLMASK_ALL, &k), 0);
+			assert_true(k.next == rows_in);
+			assert_int_equal(k.groups, (rows_in + 4095) / 4096);
+			/* predicted durations without their inputs handed over */
+			assert_int_equal(scan_rows(cd, rows, some, &k), 0);
+			assert_true(k.next == rows_in);
+		}
+		k = (struct scan_check){ .rows = rows, .mask = some, .stop_at = 5 };
+		assert_int_equal(pw_cdict_scan(cd, some, check_group, &k), 7);
+		assert_int_equal(k.groups, 5);
+		assert_int_equal(pw_cdict_scan(cd, 1u << PW_COL__MAX, check_group, &k),
+				 PW_EINVAL);
+		pw_cdict_close(cd);
+	}
+	/* group 30's tgid is damaged: the 30 groups before it, then its error */
+	chunk_of(f->path, 30, PW_COL_TGID, &off, &size);
+	poke(f->path, off + size / 2, 0x55);
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	for (int rep = 0; rep < 3; rep++) {
+		assert_int_equal(scan_rows(cd, rows, PW_COLMASK_ALL & ~PW_COLMASK(PW_COL_TGID), &k),
+				 0);
+		log_reset();
+		assert_int_equal(scan_rows(cd, rows, PW_COLMASK_ALL, &k), PW_ECOMPRESS);
+		assert_int_equal(k.groups, 30);
+		assert_int_equal(nr_errors, 1);
+		snprintf(want, sizeof(want), "offset %" PRIu64 ": ", off);
+		assert_non_null(strstr(logbuf, want));
+		assert_non_null(strstr(logbuf, "tgid chunk of row group 30"));
+	}
+	pw_cdict_close(cd);
+	free(rows);
+}
+
 static void test_meta_roundtrip(void **state)
 {
 	struct fx *f = *state;
@@ -806,6 +922,13 @@ static int read_back(const char *path, const struct pw_row *rows, uint64_t n)
 			assert_loaded(&c, rows, n, PW_COLMASK_ALL);
 			pw_columns_release(&c);
 		}
+	}
+	if (!err) {
+		struct scan_check k;
+
+		err = scan_rows(cd, rows, PW_COLMASK_ALL, &k);
+		if (!err)
+			assert_true(k.next == n);
 	}
 	pw_cdict_close(cd);
 	if (err) {
@@ -1254,6 +1377,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zero_and_one_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_selected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_everywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_bytes, setup, teardown),
