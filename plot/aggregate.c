@@ -89,6 +89,7 @@ void pm_agg_free(struct pm_agg *a)
 		return;
 	free(a->task_ent);
 	free(a->ent_task);
+	free(a->thread_task);
 	free(a->task);
 	free(a->core_run_ns);
 	free(a->core_switches);
@@ -117,15 +118,15 @@ static bool in_window(const struct pm_run *run, uint64_t t)
 	return t >= run->ws && t < run->we;
 }
 
-/* Task of the thread @th when it is selected, else PM_NO_TASK. */
-static uint32_t task_of(const struct pm_agg *a, uint32_t th)
+/* Task of the thread @th when it is one of @a's, else PM_NO_TASK. */
+static inline uint32_t task_of(const struct pm_agg *a, uint32_t th)
 {
-	const struct pm_thread *t;
+	return th == PM_NO_THREAD ? PM_NO_TASK : a->thread_task[th];
+}
 
-	if (th == PM_NO_THREAD)
-		return PM_NO_TASK;
-	t = &a->run->threads[th];
-	return t->selected ? a->ent_task[t->ent] : PM_NO_TASK;
+static uint32_t run_cpus(const struct pm_run *run)
+{
+	return run->nr_cpus ? run->nr_cpus : 1;
 }
 
 /* Add the slice [@from, @to) that thread @th ran on @cpu, clipped to the window. */
@@ -171,129 +172,154 @@ static bool is_preempted(const struct pw_columns *c, uint64_t i)
 	       c->strings[c->prev_state[i]] && c->strings[c->prev_state[i]][0] == 'R';
 }
 
-/* Exit reasons of the selected tasks in the window: string index -> reason. */
-static int collect_reasons(struct pm_agg *a, uint32_t **reason_of)
+/* The passes of one pm_agg_build_sets(): every set at once. */
+struct agg_ctx {
+	const struct pm_run *run;
+	struct pm_agg **aggs;	/* [nsets] */
+	uint32_t nsets;
+	const uint32_t *set_of;	/* [thread] its set, or PM_NO_TASK */
+	bool reasons;		/* the rows have exit reasons */
+	/* exits counted by exit reason string, numbered as they come */
+	uint32_t *local_of;	/* [string] its number + 1, or 0 */
+	uint32_t *string_of;	/* [number] its string */
+	uint32_t nlocal, lcap;
+	uint64_t **counts;	/* [set][task * lcap + number] */
+	uint64_t *last_switch;	/* [cpu] time of the last sched_switch, or UINT64_MAX */
+	uint32_t *current;	/* [cpu] thread it switched in */
+};
+
+/* The aggregate thread @th counts in, or NULL. */
+static inline struct pm_agg *agg_of(const struct agg_ctx *x, uint32_t th)
 {
-	const struct pw_columns *c = a->run->cols;
-	uint32_t *map;
-	uint32_t n = 0;
+	return th == PM_NO_THREAD || x->set_of[th] == PM_NO_TASK ? NULL : x->aggs[x->set_of[th]];
+}
 
-	*reason_of = NULL;
-	if (!c->exit_reason)
-		return 0;
-	map = calloc(c->nr_strings + 1, sizeof(*map));
-	if (!map)
+/* Room for the exits of more reason strings in every set's counts. */
+static int more_reasons(struct agg_ctx *x)
+{
+	uint32_t ncap = x->lcap ? x->lcap * 2 : 16;
+	uint32_t *so = realloc(x->string_of, ncap * sizeof(*so));
+
+	if (!so)
 		return PW_ENOMEM;
-	for (uint64_t i = 0; i < c->nrows; i++) {
-		uint32_t s = c->exit_reason[i];
+	x->string_of = so;
+	for (uint32_t k = 0; k < x->nsets; k++) {
+		uint32_t rows = x->aggs[k]->nr_tasks + 1;
+		uint64_t *n = calloc((size_t)rows * ncap, sizeof(*n));
 
-		if (c->event[i] != PW_EV_KVM_EXIT || !in_window(a->run, c->time_ns[i]) ||
-		    task_of(a, a->run->row_thread[i]) == PM_NO_TASK || s >= c->nr_strings)
-			continue;
-		if (!map[s]) {
-			map[s] = 1;
-			n++;
-		}
+		if (!n)
+			return PW_ENOMEM;
+		for (uint32_t t = 0; x->counts[k] && t < rows; t++)
+			memcpy(n + (size_t)t * ncap, x->counts[k] + (size_t)t * x->lcap,
+			       x->lcap * sizeof(*n));
+		free(x->counts[k]);
+		x->counts[k] = n;
 	}
-	a->reasons = calloc(n ? n : 1, sizeof(*a->reasons));
-	if (!a->reasons) {
-		free(map);
-		return PW_ENOMEM;
-	}
-	for (uint32_t s = 0; s < c->nr_strings; s++)
-		if (map[s])
-			a->reasons[a->nr_reasons++] =
-				s && c->strings[s] && *c->strings[s] ? c->strings[s] : "unknown";
-	qsort(a->reasons, a->nr_reasons, sizeof(*a->reasons), cmp_str);
-	for (uint32_t s = 0; s < c->nr_strings; s++) {
-		const char *name = s && c->strings[s] && *c->strings[s] ? c->strings[s] : "unknown";
-
-		if (!map[s])
-			continue;
-		for (uint32_t r = 0; r < a->nr_reasons; r++)
-			if (!strcmp(a->reasons[r], name))
-				map[s] = r;
-	}
-	*reason_of = map;
+	x->lcap = ncap;
 	return 0;
 }
 
-int pm_agg_build(const struct pm_run *run, uint32_t tbins, struct pm_agg **out)
+/* A kvm_exit of @task in set @k for exit reason string @s. */
+static inline int count_exit(struct agg_ctx *x, uint32_t k, uint32_t task, uint32_t s)
 {
-	const struct pw_columns *c = run->cols;
-	struct pm_agg *a = calloc(1, sizeof(*a));
-	uint64_t *last_switch = NULL;
-	uint32_t *current = NULL, *reason_of = NULL;
+	uint32_t l = x->local_of[s];
+
+	if (!l) {
+		if (x->nlocal == x->lcap && more_reasons(x))
+			return PW_ENOMEM;
+		x->string_of[x->nlocal] = s;
+		l = x->local_of[s] = ++x->nlocal;
+	}
+	x->counts[k][(size_t)task * x->lcap + l - 1]++;
+	return 0;
+}
+
+/*
+ * Set @k's exit reasons, sorted by name ("unknown" for none), and its
+ * exits by task and reason, from the counts by string.
+ */
+static int set_reasons(struct agg_ctx *x, uint32_t k)
+{
+	const char *const *strs = x->run->strings;
+	struct pm_agg *a = x->aggs[k];
+	uint32_t rows = a->nr_tasks + 1, *reason = NULL;
+	bool *seen = calloc(x->nlocal ? x->nlocal : 1, sizeof(*seen));
 	int err = PW_ENOMEM;
 
-	*out = NULL;
-	if (!a)
-		goto fail;
-	a->run = run;
-	a->window_ns = pm_run_window_ns(run);
-	a->nr_cpus = run->nr_cpus ? run->nr_cpus : 1;
-	a->tbins = tbins;
-	a->task_ent = calloc(run->nr_ents ? run->nr_ents : 1, sizeof(uint32_t));
-	a->ent_task = malloc((run->nr_ents ? run->nr_ents : 1) * sizeof(uint32_t));
-	if (!a->task_ent || !a->ent_task)
-		goto fail;
-	for (uint32_t e = 0; e < run->nr_ents; e++)
-		if (run->ent_selected[e])
-			a->task_ent[a->nr_tasks++] = e;
-	sort_run = run;
-	qsort(a->task_ent, a->nr_tasks, sizeof(uint32_t), cmp_ent);
-	for (uint32_t e = 0; e < run->nr_ents; e++)
-		a->ent_task[e] = PM_NO_TASK;
-	for (uint32_t t = 0; t < a->nr_tasks; t++)
-		a->ent_task[a->task_ent[t]] = t;
+	a->reasons = calloc(x->nlocal ? x->nlocal : 1, sizeof(*a->reasons));
+	reason = malloc((x->nlocal ? x->nlocal : 1) * sizeof(*reason));
+	if (!seen || !a->reasons || !reason)
+		goto out;
+	for (uint32_t t = 0; t < rows; t++)
+		for (uint32_t l = 0; l < x->nlocal; l++)
+			if (x->counts[k][(size_t)t * x->lcap + l])
+				seen[l] = true;
+	for (uint32_t l = 0; l < x->nlocal; l++) {
+		uint32_t s = x->string_of[l];
+		const char *name = s && strs[s] && *strs[s] ? strs[s] : "unknown";
+		uint32_t r = 0;
 
-	a->task = calloc(a->nr_tasks + 1, sizeof(*a->task));
-	a->core_run_ns = calloc((size_t)(a->nr_tasks + 1) * a->nr_cpus, sizeof(uint64_t));
-	a->core_switches = calloc((size_t)(a->nr_tasks + 1) * a->nr_cpus, sizeof(uint64_t));
-	last_switch = malloc(a->nr_cpus * sizeof(*last_switch));
-	current = malloc(a->nr_cpus * sizeof(*current));
-	if (!a->task || !a->core_run_ns || !a->core_switches || !last_switch || !current)
-		goto fail;
-	if (tbins) {
-		a->heat = calloc((size_t)(a->nr_tasks + 1) * PM_HEAT__MAX * tbins * PM_DBINS,
-				 sizeof(uint32_t));
-		a->tcore_ns = calloc((size_t)(a->nr_tasks + 1) * tbins * a->nr_cpus,
-				     sizeof(uint64_t));
-		if (!a->heat || !a->tcore_ns)
-			goto fail;
+		if (!seen[l])
+			continue;
+		while (r < a->nr_reasons && strcmp(a->reasons[r], name))
+			r++;
+		if (r == a->nr_reasons)
+			a->reasons[a->nr_reasons++] = name;
 	}
-	err = collect_reasons(a, &reason_of);
-	if (err)
-		goto fail;
-	err = PW_ENOMEM;
-	a->exits = calloc((size_t)(a->nr_tasks + 1) * (a->nr_reasons + 1), sizeof(uint64_t));
+	qsort(a->reasons, a->nr_reasons, sizeof(*a->reasons), cmp_str);
+	a->exits = calloc((size_t)rows * (a->nr_reasons + 1), sizeof(uint64_t));
 	if (!a->exits)
-		goto fail;
-	for (uint32_t k = 0; k < a->nr_cpus; k++) {
-		current[k] = PM_NO_THREAD;
-		last_switch[k] = UINT64_MAX;
-	}
+		goto out;
+	for (uint32_t l = 0; l < x->nlocal; l++) {
+		uint32_t s = x->string_of[l];
+		const char *name = s && strs[s] && *strs[s] ? strs[s] : "unknown";
 
+		if (!seen[l])
+			continue;
+		for (reason[l] = 0; strcmp(a->reasons[reason[l]], name); reason[l]++)
+			;
+		for (uint32_t t = 0; t < rows; t++)
+			a->exits[(size_t)t * a->nr_reasons + reason[l]] +=
+				x->counts[k][(size_t)t * x->lcap + l];
+	}
+	err = 0;
+out:
+	free(seen);
+	free(reason);
+	return err;
+}
+
+static int agg_piece(const struct pm_rows *r, void *arg)
+{
+	struct agg_ctx *x = arg;
+	const struct pm_run *run = x->run;
+	const struct pw_columns *c = r->c;
+
+	x->reasons |= c->exit_reason != NULL;
 	for (uint64_t i = 0; i < c->nrows; i++) {
 		uint64_t t = c->time_ns[i];
 		int32_t cpu = c->cpu[i];
-		uint32_t task = task_of(a, run->row_thread[i]);
+		uint32_t th = r->thread[i];
+		struct pm_agg *a = agg_of(x, th), *an;
+		uint32_t task = a ? task_of(a, th) : PM_NO_TASK;
 		bool in = in_window(run, t);
 		int64_t d = c->duration_ns ? c->duration_ns[i] : PW_NONE;
 
 		switch (c->event[i]) {
 		case PW_EV_SCHED_SWITCH: {
-			bool cpu_ok = cpu >= 0 && (uint32_t)cpu < a->nr_cpus;
+			bool cpu_ok = cpu >= 0 && (uint32_t)cpu < run_cpus(run);
 			uint64_t start;
 
 			if (d != PW_NONE && d >= 0 && (uint64_t)d <= t)
 				start = t - (uint64_t)d;
 			else
-				start = cpu_ok && last_switch[cpu] != UINT64_MAX ? last_switch[cpu] : run->t0;
-			add_slice(a, run->row_thread[i], cpu, start, t);
+				start = cpu_ok && x->last_switch[cpu] != UINT64_MAX ? x->last_switch[cpu]
+										   : run->t0;
+			if (a)
+				add_slice(a, th, cpu, start, t);
 			if (cpu_ok) {
-				last_switch[cpu] = t;
-				current[cpu] = run->row_next[i];
+				x->last_switch[cpu] = t;
+				x->current[cpu] = r->next[i];
 			}
 			if (!in)
 				break;
@@ -306,50 +332,179 @@ int pm_agg_build(const struct pm_run *run, uint32_t tbins, struct pm_agg **out)
 					a->core_switches[(size_t)task * a->nr_cpus + cpu]++;
 				add_heat(a, task, PM_HEAT_RUN, t, d);
 			}
-			if (c->next_wait_ns)
-				add_heat(a, task_of(a, run->row_next[i]), PM_HEAT_WAIT, t,
-					 c->next_wait_ns[i]);
+			an = agg_of(x, r->next[i]);
+			if (c->next_wait_ns && an)
+				add_heat(an, task_of(an, r->next[i]), PM_HEAT_WAIT, t, c->next_wait_ns[i]);
 			break;
 		}
 		case PW_EV_SCHED_STAT_SLEEP:
-			if (in)
+			if (in && a)
 				add_heat(a, task, PM_HEAT_SLEEP, t, d);
 			break;
 		case PW_EV_SCHED_STAT_IOWAIT:
-			if (in)
+			if (in && a)
 				add_heat(a, task, PM_HEAT_IOWAIT, t, d);
 			break;
 		case PW_EV_KVM_EXIT:
 			if (!in || task == PM_NO_TASK)
 				break;
 			a->task[task].exits++;
-			if (reason_of && c->exit_reason[i] < c->nr_strings)
-				a->exits[(size_t)task * a->nr_reasons + reason_of[c->exit_reason[i]]]++;
+			if (c->exit_reason && c->exit_reason[i] < c->nr_strings &&
+			    count_exit(x, x->set_of[th], task, c->exit_reason[i]))
+				return PW_ENOMEM;
 			add_heat(a, task, PM_HEAT_GUEST, t, d);
 			break;
 		case PW_EV_KVM_ENTRY:
-			if (in)
+			if (in && a)
 				add_heat(a, task, PM_HEAT_HANDLE, t, d);
 			break;
 		default:
 			break;
 		}
 	}
-	/* Tasks still on a CPU at the end ran until the last event. */
-	for (uint32_t k = 0; k < a->nr_cpus; k++)
-		if (current[k] != PM_NO_THREAD && last_switch[k] < run->t_last)
-			add_slice(a, current[k], (int32_t)k, last_switch[k], run->t_last);
+	return 0;
+}
 
-	free(last_switch);
-	free(current);
-	free(reason_of);
-	*out = a;
+/* An empty aggregate of the threads of set @k. */
+static struct pm_agg *agg_new(const struct pm_run *run, uint32_t tbins, const uint32_t *set_of,
+			      uint32_t k)
+{
+	struct pm_agg *a = calloc(1, sizeof(*a));
+	bool *in;
+
+	if (!a)
+		return NULL;
+	a->run = run;
+	a->window_ns = pm_run_window_ns(run);
+	a->nr_cpus = run_cpus(run);
+	a->tbins = tbins;
+	a->task_ent = calloc(run->nr_ents ? run->nr_ents : 1, sizeof(uint32_t));
+	a->ent_task = malloc((run->nr_ents ? run->nr_ents : 1) * sizeof(uint32_t));
+	a->thread_task = malloc((run->nr_threads ? run->nr_threads : 1) * sizeof(uint32_t));
+	in = calloc(run->nr_ents ? run->nr_ents : 1, sizeof(bool));
+	if (!a->task_ent || !a->ent_task || !a->thread_task || !in)
+		goto fail;
+	for (uint32_t t = 0; t < run->nr_threads; t++)
+		if (set_of[t] == k)
+			in[run->threads[t].ent] = true;
+	for (uint32_t e = 0; e < run->nr_ents; e++)
+		if (in[e])
+			a->task_ent[a->nr_tasks++] = e;
+	free(in);
+	in = NULL;
+	sort_run = run;
+	qsort(a->task_ent, a->nr_tasks, sizeof(uint32_t), cmp_ent);
+	for (uint32_t e = 0; e < run->nr_ents; e++)
+		a->ent_task[e] = PM_NO_TASK;
+	for (uint32_t t = 0; t < a->nr_tasks; t++)
+		a->ent_task[a->task_ent[t]] = t;
+	for (uint32_t t = 0; t < run->nr_threads; t++)
+		a->thread_task[t] = set_of[t] == k ? a->ent_task[run->threads[t].ent] : PM_NO_TASK;
+
+	a->task = calloc(a->nr_tasks + 1, sizeof(*a->task));
+	a->core_run_ns = calloc((size_t)(a->nr_tasks + 1) * a->nr_cpus, sizeof(uint64_t));
+	a->core_switches = calloc((size_t)(a->nr_tasks + 1) * a->nr_cpus, sizeof(uint64_t));
+	if (!a->task || !a->core_run_ns || !a->core_switches)
+		goto fail;
+	if (tbins) {
+		a->heat = calloc((size_t)(a->nr_tasks + 1) * PM_HEAT__MAX * tbins * PM_DBINS,
+				 sizeof(uint32_t));
+		a->tcore_ns = calloc((size_t)(a->nr_tasks + 1) * tbins * a->nr_cpus,
+				     sizeof(uint64_t));
+		if (!a->heat || !a->tcore_ns)
+			goto fail;
+	}
+	return a;
+fail:
+	free(in);
+	pm_agg_free(a);
+	return NULL;
+}
+
+static void ctx_release(struct agg_ctx *x)
+{
+	free(x->last_switch);
+	free(x->current);
+	free(x->local_of);
+	free(x->string_of);
+	for (uint32_t k = 0; x->counts && k < x->nsets; k++)
+		free(x->counts[k]);
+	free(x->counts);
+}
+
+int pm_agg_build_sets(const struct pm_run *run, uint32_t tbins, uint32_t nsets,
+		      const uint32_t *set_of, struct pm_agg **out)
+{
+	struct agg_ctx x = { .run = run, .aggs = out, .nsets = nsets, .set_of = set_of };
+	uint32_t ncpu = run_cpus(run);
+	unsigned int mask;
+	int err = PW_ENOMEM;
+
+	memset(out, 0, nsets * sizeof(*out));
+	x.local_of = calloc(run->nr_strings ? run->nr_strings : 1, sizeof(*x.local_of));
+	x.counts = calloc(nsets ? nsets : 1, sizeof(*x.counts));
+	x.last_switch = malloc(ncpu * sizeof(*x.last_switch));
+	x.current = malloc(ncpu * sizeof(*x.current));
+	if (!x.local_of || !x.counts || !x.last_switch || !x.current)
+		goto fail;
+	for (uint32_t k = 0; k < nsets; k++)
+		if (!(out[k] = agg_new(run, tbins, set_of, k)))
+			goto fail;
+	for (uint32_t k = 0; k < ncpu; k++) {
+		x.current[k] = PM_NO_THREAD;
+		x.last_switch[k] = UINT64_MAX;
+	}
+	mask = PW_COLMASK(PW_COL_TIME_NS) | PW_COLMASK(PW_COL_CPU) |
+	       PW_COLMASK(PW_COL_DURATION_NS) | PW_COLMASK(PW_COL_PREV_STATE) |
+	       PW_COLMASK(PW_COL_EXIT_REASON);
+	if (tbins)
+		mask |= PW_COLMASK(PW_COL_NEXT_WAIT_NS);
+	err = pm_run_scan(run, mask, agg_piece, &x);
+	if (err)
+		goto fail;
+	/* Tasks still on a CPU at the end ran until the last event. */
+	for (uint32_t k = 0; k < ncpu; k++) {
+		struct pm_agg *a = agg_of(&x, x.current[k]);
+
+		if (a && x.last_switch[k] < run->t_last)
+			add_slice(a, x.current[k], (int32_t)k, x.last_switch[k], run->t_last);
+	}
+	err = PW_ENOMEM;
+	for (uint32_t k = 0; k < nsets; k++) {
+		struct pm_agg *a = out[k];
+
+		if (x.reasons && set_reasons(&x, k))
+			goto fail;
+		if (!x.reasons &&
+		    !(a->exits = calloc((size_t)(a->nr_tasks + 1), sizeof(uint64_t))))
+			goto fail;
+	}
+	ctx_release(&x);
 	return 0;
 fail:
-	pw_err("%s: aggregating: %s", run->path, pw_strerror(err));
-	free(last_switch);
-	free(current);
-	free(reason_of);
-	pm_agg_free(a);
+	if (err == PW_ENOMEM)
+		pw_err("%s: aggregating: %s", run->path, pw_strerror(err));
+	ctx_release(&x);
+	for (uint32_t k = 0; k < nsets; k++) {
+		pm_agg_free(out[k]);
+		out[k] = NULL;
+	}
+	return err;
+}
+
+int pm_agg_build(const struct pm_run *run, uint32_t tbins, struct pm_agg **out)
+{
+	uint32_t *set_of = malloc((run->nr_threads ? run->nr_threads : 1) * sizeof(uint32_t));
+	int err;
+
+	*out = NULL;
+	if (!set_of) {
+		pw_err("%s: aggregating: %s", run->path, pw_strerror(PW_ENOMEM));
+		return PW_ENOMEM;
+	}
+	for (uint32_t t = 0; t < run->nr_threads; t++)
+		set_of[t] = run->threads[t].selected ? 0 : PM_NO_TASK;
+	err = pm_agg_build_sets(run, tbins, 1, set_of, out);
+	free(set_of);
 	return err;
 }

@@ -57,6 +57,7 @@ struct pm_agg {
 	uint32_t nr_tasks;	/* selected entities, in natural name order */
 	uint32_t *task_ent;	/* [nr_tasks] entity of each task */
 	uint32_t *ent_task;	/* [run->nr_ents] task of each entity, or PM_NO_TASK */
+	uint32_t *thread_task;	/* [run->nr_threads] task of each thread, or PM_NO_TASK */
 	struct pm_task_agg *task;
 
 	uint32_t nr_cpus;
@@ -74,13 +75,27 @@ struct pm_agg {
 };
 
 /**
- * pm_agg_build - aggregate the selected tasks of @run over its window
+ * pm_agg_build - aggregate the selected tasks of @run over its window (two
+ * passes over its rows)
  * @tbins: time bins of the heatmaps; 0 = no heatmaps
  * @out: set to the result, free with pm_agg_free()
  *
  * Returns 0 or a negative PW_E* code (message logged).
  */
 int pm_agg_build(const struct pm_run *run, uint32_t tbins, struct pm_agg **out);
+
+/**
+ * pm_agg_build_sets - aggregate several sets of threads of @run at once
+ * @nsets: how many
+ * @set_of: [run->nr_threads] the set each thread is in, or PM_NO_TASK
+ * @out: [nsets] set to the results, each as pm_agg_build() makes it of
+ *	the threads of its set alone (its tasks: their display names)
+ *
+ * Two passes over the rows, whatever the number of sets. Returns 0 or a
+ * negative PW_E* code (message logged; @out then holds NULLs).
+ */
+int pm_agg_build_sets(const struct pm_run *run, uint32_t tbins, uint32_t nsets,
+		      const uint32_t *set_of, struct pm_agg **out);
 
 /** pm_agg_free - free @a (NULL ok) */
 void pm_agg_free(struct pm_agg *a);

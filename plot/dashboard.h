@@ -18,16 +18,16 @@ struct pm_dashboard_opts {
 
 /**
  * pm_dashboard_write - aggregate every run and write its charts into @cs
- * @runs, @n: the runs, windows set and tasks selected by @sel
+ * @runs, @n: the runs, windows set and tasks selected
  * @o: which set, grouped how
- * @sel: the -t selection, applied again before each group restricts it
  *
  * With a group-by other than PM_GROUP_TASK, one set per key found among
  * the selected threads, in natural order, its charts prefixed
  * "group-KEY-" or "process-KEY-" and put under the section "group KEY" or
- * "process KEY". Returns 0 or a negative PW_E* code (message logged).
+ * "process KEY"; every group of a run is aggregated in the same two passes
+ * over its rows. Returns 0 or a negative PW_E* code (message logged).
  */
 int pm_dashboard_write(struct pm_charts *cs, struct pm_run **runs, unsigned int n,
-		       const struct pm_dashboard_opts *o, const struct pm_select *sel);
+		       const struct pm_dashboard_opts *o);
 
 #endif

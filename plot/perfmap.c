@@ -427,7 +427,7 @@ int main(int argc, char **argv)
 	{
 		struct pm_dashboard_opts dopts = { .heatmaps = o.heatmaps, .group_by = o.group_by };
 
-		err = pm_dashboard_write(&cs, runs, n, &dopts, sel);
+		err = pm_dashboard_write(&cs, runs, n, &dopts);
 	}
 	if (err)
 		goto out;

@@ -68,7 +68,7 @@ static void write_run(FILE *f, const struct pm_run *r)
 		 (r->we - r->ws) / 1e6, (r->ws - r->t0) / 1e6,
 		 r->scale != 1.0 ? " (shorter than the window: counts scaled)" : "");
 	meta_row(f, "window", buf);
-	snprintf(buf, sizeof(buf), "%" PRIu64 " (%" PRIu64 " rows)", stored, r->cols->nrows);
+	snprintf(buf, sizeof(buf), "%" PRIu64 " (%" PRIu64 " rows)", stored, r->nrows);
 	meta_row(f, "events stored", buf);
 	fputs("<tr><th>per event</th><td>", f);
 	for (int e = 0, first = 1; e < PW_EV__MAX; e++) {

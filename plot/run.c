@@ -14,13 +14,6 @@
 #include "names.h"
 #include "run.h"
 
-/* Thread lookup while indexing: open addressing on (tid, raw name). */
-struct thread_map {
-	uint64_t *keys;		/* key + 1; 0 = empty */
-	uint32_t *vals;
-	uint32_t mask;
-};
-
 static uint64_t thread_key(int32_t tid, uint32_t raw)
 {
 	return ((uint64_t)(uint32_t)tid << 32 | raw) + 1;
@@ -34,7 +27,7 @@ static uint32_t hash64(uint64_t k)
 	return (uint32_t)k;
 }
 
-static int tmap_init(struct thread_map *m, uint32_t size)
+static int tmap_init(struct pm_thread_map *m, uint32_t size)
 {
 	m->keys = calloc(size, sizeof(*m->keys));
 	m->vals = calloc(size, sizeof(*m->vals));
@@ -42,19 +35,21 @@ static int tmap_init(struct thread_map *m, uint32_t size)
 	if (!m->keys || !m->vals) {
 		free(m->keys);
 		free(m->vals);
+		memset(m, 0, sizeof(*m));
 		return PW_ENOMEM;
 	}
 	return 0;
 }
 
-static void tmap_release(struct thread_map *m)
+static void tmap_release(struct pm_thread_map *m)
 {
 	free(m->keys);
 	free(m->vals);
+	memset(m, 0, sizeof(*m));
 }
 
 /* Returns the slot for @key: either holding it or empty. */
-static uint32_t tmap_slot(const struct thread_map *m, uint64_t key)
+static uint32_t tmap_slot(const struct pm_thread_map *m, uint64_t key)
 {
 	uint32_t i = hash64(key) & m->mask;
 
@@ -63,9 +58,9 @@ static uint32_t tmap_slot(const struct thread_map *m, uint64_t key)
 	return i;
 }
 
-static int tmap_grow(struct thread_map *m)
+static int tmap_grow(struct pm_thread_map *m)
 {
-	struct thread_map n;
+	struct pm_thread_map n;
 	int err = tmap_init(&n, (m->mask + 1) * 2);
 
 	if (err)
@@ -114,9 +109,9 @@ const char *pm_run_thread_name(const struct pm_run *run, uint32_t t)
 	return pm_run_ent_name(run, run->threads[t].ent);
 }
 
-static const char *col_str(const struct pw_columns *c, uint32_t idx)
+static const char *run_str(const struct pm_run *run, uint32_t idx)
 {
-	return idx < c->nr_strings && c->strings[idx] ? c->strings[idx] : "";
+	return idx < run->nr_strings && run->strings[idx] ? run->strings[idx] : "";
 }
 
 /* The raw name of a thread, or its annotation when the name map has its tid. */
@@ -124,7 +119,7 @@ static const char *base_name_of(const struct pm_run *run, int32_t tid, uint32_t 
 {
 	const char *mapped = run->map ? pw_namemap_lookup(run->map, tid) : NULL;
 
-	return mapped ? mapped : col_str(run->cols, raw);
+	return mapped ? mapped : run_str(run, raw);
 }
 
 /* The display name of thread (tid, raw) into @buf. */
@@ -152,7 +147,7 @@ static void display_name(const struct pm_run *run, const struct pm_name_opts *no
 }
 
 /* A thread seen for the first time (its key is not in @m: slot @s is empty). */
-static uint32_t add_thread(struct pm_run *run, struct thread_map *m, uint32_t *cap,
+static uint32_t add_thread(struct pm_run *run, struct pm_thread_map *m, uint32_t *cap,
 			   int32_t tid, uint32_t raw, const struct pm_name_opts *no, int *err,
 			   uint64_t key, uint32_t s)
 {
@@ -195,7 +190,7 @@ static uint32_t add_thread(struct pm_run *run, struct thread_map *m, uint32_t *c
 }
 
 /* The thread of (tid, raw), added when new; PM_NO_THREAD on failure. */
-static inline uint32_t thread_of(struct pm_run *run, struct thread_map *m, uint32_t *cap,
+static inline uint32_t thread_of(struct pm_run *run, struct pm_thread_map *m, uint32_t *cap,
 				 int32_t tid, uint32_t raw, const struct pm_name_opts *no,
 				 int *err)
 {
@@ -207,19 +202,307 @@ static inline uint32_t thread_of(struct pm_run *run, struct thread_map *m, uint3
 	return add_thread(run, m, cap, tid, raw, no, err, key, s);
 }
 
-/* Events per thread inside the window, for --list. */
-static void count_events(struct pm_run *run)
+uint32_t pm_run_find_thread(const struct pm_run *run, int32_t tid, uint32_t raw)
+{
+	const struct pm_thread_map *m = &run->tmap;
+	uint32_t s;
+
+	if (!m->keys)
+		return PM_NO_THREAD;
+	s = tmap_slot(m, thread_key(tid, raw));
+	return m->keys[s] ? m->vals[s] : PM_NO_THREAD;
+}
+
+/*
+ * Recent lookups, direct-mapped by tid: a pass asks for the same few
+ * threads over and over, and this costs less than hashing every row.
+ */
+#define CACHE_SLOTS 1024u
+
+struct lookup_cache {
+	struct { uint64_t key; uint32_t val; } e[CACHE_SLOTS];	/* key 0: empty */
+};
+
+static inline uint32_t cache_slot(int32_t tid, uint32_t raw)
+{
+	return ((uint32_t)tid ^ raw * 0x9e3779b1u) & (CACHE_SLOTS - 1);
+}
+
+/* The thread of (@tid, @raw) after indexing (PM_NO_THREAD when unknown). */
+static inline uint32_t cached_thread(struct lookup_cache *c, const struct pm_thread_map *m,
+				     int32_t tid, uint32_t raw)
+{
+	uint64_t key = thread_key(tid, raw);
+	uint32_t i = cache_slot(tid, raw), s;
+
+	if (c->e[i].key == key)
+		return c->e[i].val;
+	s = tmap_slot(m, key);
+	c->e[i].key = key;
+	c->e[i].val = m->keys[s] ? m->vals[s] : PM_NO_THREAD;
+	return c->e[i].val;
+}
+
+/* ---- pieces of rows ---- */
+
+#define PIECE_ROWS 65536u	/* rows in memory are handed over in pieces this long */
+
+/* @c's rows [@off, @off + @n) as columns of their own. */
+static void view_at(const struct pw_columns *c, uint64_t off, uint64_t n, struct pw_columns *v)
+{
+#define AT(f) v->f = c->f ? c->f + off : NULL
+	AT(time_ns); AT(cpu); AT(event); AT(pid); AT(tgid); AT(task); AT(duration_ns);
+	AT(next_pid); AT(next_task); AT(prev_state); AT(next_wait_ns); AT(exit_reason);
+	AT(target_cpu);
+#undef AT
+	v->nrows = n;
+	v->strings = c->strings;
+	v->nr_strings = c->nr_strings;
+}
+
+/* Every row of @run in pieces: from its file, or from its columns in memory. */
+static int for_pieces(const struct pm_run *run, unsigned int mask, pw_group_fn fn, void *ctx)
 {
 	const struct pw_columns *c = run->cols;
+	int err;
 
+	if (run->cd)
+		return pw_cdict_scan(run->cd, mask & run->mask, fn, ctx);
+	for (uint64_t off = 0; off < c->nrows; off += PIECE_ROWS) {
+		struct pw_columns v;
+
+		view_at(c, off, c->nrows - off < PIECE_ROWS ? c->nrows - off : PIECE_ROWS, &v);
+		err = fn(&v, off, ctx);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The columns that say which threads a row is about. */
+#define THREAD_COLS                                                          \
+	(PW_COLMASK(PW_COL_EVENT) | PW_COLMASK(PW_COL_PID) | PW_COLMASK(PW_COL_TASK) | \
+	 PW_COLMASK(PW_COL_NEXT_PID) | PW_COLMASK(PW_COL_NEXT_TASK))
+
+struct scan_ctx {
+	const struct pm_run *run;
+	pm_rows_fn fn;
+	void *ctx;
+	uint32_t *thread, *next;	/* [PW_CDICT_MAX_ROWS_PER_CHUNK] at most */
+	uint64_t cap;
+	struct lookup_cache *cache;
+};
+
+static int scan_piece(const struct pw_columns *c, uint64_t first_row, void *arg)
+{
+	struct scan_ctx *x = arg;
+	const struct pm_thread_map *m = &x->run->tmap;
+	struct pm_rows r = { .c = c };
+
+	(void)first_row;
+	if (c->nrows > x->cap) {
+		uint32_t *t = realloc(x->thread, c->nrows * sizeof(*t));
+		uint32_t *n = t ? realloc(x->next, c->nrows * sizeof(*n)) : NULL;
+
+		if (t)
+			x->thread = t;
+		if (!n) {
+			pw_err("%s: %s", x->run->path, pw_strerror(PW_ENOMEM));
+			return PW_ENOMEM;
+		}
+		x->next = n;
+		x->cap = c->nrows;
+	}
+	for (uint64_t i = 0; i < c->nrows; i++) {
+		x->thread[i] = c->pid[i] != PW_NONE32
+				       ? cached_thread(x->cache, m, c->pid[i], c->task[i])
+				       : PM_NO_THREAD;
+		x->next[i] = c->event[i] == PW_EV_SCHED_SWITCH && c->next_pid[i] != PW_NONE32
+				     ? cached_thread(x->cache, m, c->next_pid[i], c->next_task[i])
+				     : PM_NO_THREAD;
+	}
+	r.thread = x->thread;
+	r.next = x->next;
+	return x->fn(&r, x->ctx);
+}
+
+int pm_run_scan(const struct pm_run *run, unsigned int mask, pm_rows_fn fn, void *ctx)
+{
+	struct scan_ctx x = { .run = run, .fn = fn, .ctx = ctx };
+	int err;
+
+	if (!run->nrows)
+		return 0;
+	x.cache = calloc(1, sizeof(*x.cache));
+	if (!x.cache) {
+		pw_err("%s: %s", run->path, pw_strerror(PW_ENOMEM));
+		return PW_ENOMEM;
+	}
+	err = for_pieces(run, mask | THREAD_COLS, scan_piece, &x);
+	free(x.cache);
+	free(x.thread);
+	free(x.next);
+	return err;
+}
+
+/* Events per thread inside the window, for --list. */
+static int count_piece(const struct pm_rows *r, void *arg)
+{
+	struct pm_run *run = arg;
+	const uint64_t *t = r->c->time_ns;
+
+	for (uint64_t i = 0; i < r->c->nrows; i++)
+		if (r->thread[i] != PM_NO_THREAD && t[i] >= run->ws && t[i] < run->we)
+			run->threads[r->thread[i]].nevents++;
+	return 0;
+}
+
+static int count_events(struct pm_run *run)
+{
+	int err;
+
+	if (run->counted_ws == run->ws && run->counted_we == run->we)
+		return 0;
 	for (uint32_t t = 0; t < run->nr_threads; t++)
 		run->threads[t].nevents = 0;
-	for (uint64_t i = 0; i < c->nrows; i++) {
-		uint32_t t = run->row_thread[i];
+	err = pm_run_scan(run, PW_COLMASK(PW_COL_TIME_NS), count_piece, run);
+	if (err)
+		return err;
+	run->counted_ws = run->ws;
+	run->counted_we = run->we;
+	return 0;
+}
 
-		if (t != PM_NO_THREAD && c->time_ns[i] >= run->ws && c->time_ns[i] < run->we)
-			run->threads[t].nevents++;
+/* ---- indexing ---- */
+
+struct index_ctx {
+	struct pm_run *run;
+	const struct pm_name_opts *no;
+	uint32_t cap;		/* of run->threads */
+	int32_t max_cpu;
+	bool seen;		/* a row */
+	uint64_t first, last;	/* times of the first and last rows */
+	uint64_t tmin, tmax;
+	int err;
+	struct lookup_cache *cache;
+};
+
+/* thread_of() through the cache. */
+static inline uint32_t index_thread(struct index_ctx *x, int32_t tid, uint32_t raw)
+{
+	uint64_t key = thread_key(tid, raw);
+	uint32_t i = cache_slot(tid, raw), t;
+
+	if (x->cache->e[i].key == key)
+		return x->cache->e[i].val;
+	t = thread_of(x->run, &x->run->tmap, &x->cap, tid, raw, x->no, &x->err);
+	if (t != PM_NO_THREAD) {
+		x->cache->e[i].key = key;
+		x->cache->e[i].val = t;
 	}
+	return t;
+}
+
+static int index_piece(const struct pw_columns *c, uint64_t first_row, void *arg)
+{
+	struct index_ctx *x = arg;
+	struct pm_run *run = x->run;
+
+	(void)first_row;
+	if (!c->nrows)
+		return 0;
+	if (!x->seen)
+		x->first = c->time_ns[0];
+	x->seen = true;
+	x->last = c->time_ns[c->nrows - 1];
+	for (uint64_t i = 0; i < c->nrows; i++) {
+		uint64_t t = c->time_ns[i];
+
+		if (c->cpu[i] != PW_NONE32 && c->cpu[i] > x->max_cpu)
+			x->max_cpu = c->cpu[i];
+		if (t < x->tmin)
+			x->tmin = t;
+		if (t > x->tmax)
+			x->tmax = t;
+		if (c->pid[i] != PW_NONE32) {
+			uint32_t th = index_thread(x, c->pid[i], c->task[i]);
+
+			if (th == PM_NO_THREAD)
+				return x->err;
+			if (c->tgid && c->tgid[i] != PW_NONE32)
+				run->threads[th].tgid = c->tgid[i];
+			run->threads[th].nevents++;
+		}
+		if (c->event[i] == PW_EV_SCHED_SWITCH && c->next_pid[i] != PW_NONE32 &&
+		    index_thread(x, c->next_pid[i], c->next_task[i]) == PM_NO_THREAD)
+			return x->err;
+	}
+	return 0;
+}
+
+/* The columns the index reads (and tgid, when the run has it). */
+#define INDEX_COLS (THREAD_COLS | PW_COLMASK(PW_COL_TIME_NS) | PW_COLMASK(PW_COL_CPU))
+
+/*
+ * Indexes the rows of @run (its source, meta, mask and strings set): one
+ * pass finds the threads and counts their events, in the whole capture.
+ */
+static int index_rows(struct pm_run *run, const struct pm_name_opts *no)
+{
+	struct index_ctx x = { .run = run, .no = no, .max_cpu = -1, .tmin = UINT64_MAX };
+	int err;
+
+	run->map = no ? no->map : NULL;
+	run->scale = 1.0;
+	err = tmap_init(&run->tmap, 1024);
+	if (err)
+		goto fail;
+	if (run->nrows) {
+		x.cache = calloc(1, sizeof(*x.cache));
+		err = x.cache ? for_pieces(run, INDEX_COLS | PW_COLMASK(PW_COL_TGID), index_piece, &x)
+			      : PW_ENOMEM;
+		free(x.cache);
+		if (err)
+			goto fail;
+	}
+
+	/* The whole capture is the window. */
+	run->t0 = run->meta.first_ns;
+	run->t_last = run->meta.last_ns;
+	if (x.seen) {
+		if (!run->t0 || x.first < run->t0)
+			run->t0 = x.first;
+		if (x.last > run->t_last)
+			run->t_last = x.last;
+	}
+	if (run->t_last < run->t0)
+		run->t_last = run->t0;
+	run->ws = run->t0;
+	run->we = run->t_last + 1;
+	/* The pass counted every row: right unless some lie outside the window. */
+	if (!x.seen || (x.tmin >= run->ws && x.tmax < run->we)) {
+		run->counted_ws = run->ws;
+		run->counted_we = run->we;
+	}
+	err = count_events(run);
+	if (err)
+		goto fail;
+
+	run->nr_ents = run->ents.count;
+	run->ent_selected = calloc(run->nr_ents ? run->nr_ents : 1, sizeof(bool));
+	if (!run->ent_selected) {
+		err = PW_ENOMEM;
+		goto fail;
+	}
+	run->nr_cpus = (uint32_t)(x.max_cpu + 1);
+	if (run->meta.nr_cpus != PW_NONE && run->meta.nr_cpus > (int64_t)run->nr_cpus &&
+	    run->meta.nr_cpus <= 65536)
+		run->nr_cpus = (uint32_t)run->meta.nr_cpus;
+	return 0;
+fail:
+	if (err == PW_ENOMEM)
+		pw_err("%s: %s", run->path, pw_strerror(err));
+	return err;
 }
 
 static bool has_columns(const struct pw_columns *c)
@@ -228,91 +511,62 @@ static bool has_columns(const struct pw_columns *c)
 	       c->next_task && c->strings && c->nr_strings;
 }
 
+/* The run's fields every source sets; fails only for want of memory. */
+static int run_init(struct pm_run *run, const char *path, const struct pw_meta *meta)
+{
+	memset(run, 0, sizeof(*run));
+	pw_meta_init(&run->meta);
+	run->path = strdup(path);
+	if (!run->path || (meta && pw_meta_copy(&run->meta, meta))) {
+		pw_err("%s: %s", path, pw_strerror(PW_ENOMEM));
+		return PW_ENOMEM;
+	}
+	return 0;
+}
+
 int pm_run_index(struct pm_run *run, const char *path, const struct pw_columns *cols,
 		 const struct pw_meta *meta, const struct pm_name_opts *no)
 {
-	struct thread_map m = { 0 };
-	uint32_t cap = 0;
-	int32_t max_cpu = -1;
-	int err;
+	int err = run_init(run, path, meta);
 
-	memset(run, 0, sizeof(*run));
-	pw_meta_init(&run->meta);
-	run->cols = cols;
-	run->map = no ? no->map : NULL;
-	run->scale = 1.0;
-	if (cols->nrows && !has_columns(cols)) {
-		pw_err("%s: columns perfmap needs were not loaded", path);
-		return PW_EINVAL;
-	}
-	if (meta && pw_meta_copy(&run->meta, meta))
-		goto nomem;
-	run->path = strdup(path);
-	run->row_thread = pw_column_alloc((cols->nrows ? cols->nrows : 1) * sizeof(uint32_t));
-	run->row_next = pw_column_alloc((cols->nrows ? cols->nrows : 1) * sizeof(uint32_t));
-	if (!run->path || !run->row_thread || !run->row_next)
-		goto nomem;
-	err = tmap_init(&m, 1024);
 	if (err)
 		goto fail;
-
-	/* The whole capture is the window: events are counted as they are indexed. */
-	run->t0 = run->meta.first_ns;
-	run->t_last = run->meta.last_ns;
-	if (cols->nrows) {
-		if (!run->t0 || cols->time_ns[0] < run->t0)
-			run->t0 = cols->time_ns[0];
-		if (cols->time_ns[cols->nrows - 1] > run->t_last)
-			run->t_last = cols->time_ns[cols->nrows - 1];
+	run->cols = cols;
+	run->nrows = cols->nrows;
+	run->strings = cols->strings;
+	run->nr_strings = cols->nr_strings;
+	run->mask = PW_COLMASK_ALL;
+	if (cols->nrows && !has_columns(cols)) {
+		pw_err("%s: columns perfmap needs were not loaded", path);
+		err = PW_EINVAL;
+		goto fail;
 	}
-	if (run->t_last < run->t0)
-		run->t_last = run->t0;
-	run->ws = run->t0;
-	run->we = run->t_last + 1;
-
-	for (uint64_t i = 0; i < cols->nrows; i++) {
-		uint32_t t = PM_NO_THREAD, tn = PM_NO_THREAD;
-
-		if (cols->cpu[i] != PW_NONE32 && cols->cpu[i] > max_cpu)
-			max_cpu = cols->cpu[i];
-		if (cols->pid[i] != PW_NONE32) {
-			t = thread_of(run, &m, &cap, cols->pid[i], cols->task[i], no, &err);
-			if (t == PM_NO_THREAD)
-				goto fail;
-			if (cols->tgid && cols->tgid[i] != PW_NONE32)
-				run->threads[t].tgid = cols->tgid[i];
-			if (cols->time_ns[i] >= run->ws && cols->time_ns[i] < run->we)
-				run->threads[t].nevents++;
-		}
-		if (cols->event[i] == PW_EV_SCHED_SWITCH && cols->next_pid[i] != PW_NONE32) {
-			tn = thread_of(run, &m, &cap, cols->next_pid[i], cols->next_task[i], no,
-				       &err);
-			if (tn == PM_NO_THREAD)
-				goto fail;
-		}
-		run->row_thread[i] = t;
-		run->row_next[i] = tn;
-	}
-	tmap_release(&m);
-	m.keys = NULL;
-	m.vals = NULL;
-
-	run->nr_ents = run->ents.count;
-	run->ent_selected = calloc(run->nr_ents ? run->nr_ents : 1, sizeof(bool));
-	if (!run->ent_selected)
-		goto nomem;
-	run->nr_cpus = (uint32_t)(max_cpu + 1);
-	if (run->meta.nr_cpus != PW_NONE && run->meta.nr_cpus > (int64_t)run->nr_cpus &&
-	    run->meta.nr_cpus <= 65536)
-		run->nr_cpus = (uint32_t)run->meta.nr_cpus;
-
+	err = index_rows(run, no);
+	if (err)
+		goto fail;
 	return 0;
-
-nomem:
-	err = PW_ENOMEM;
-	pw_err("%s: %s", path, pw_strerror(err));
 fail:
-	tmap_release(&m);
+	pm_run_release(run);
+	return err;
+}
+
+int pm_run_index_cdict(struct pm_run *run, const char *path, struct pw_cdict *cd,
+		       unsigned int mask, const struct pm_name_opts *no)
+{
+	int err = run_init(run, path, pw_cdict_meta(cd));
+
+	if (err)
+		goto fail;
+	run->cd = cd;
+	run->nrows = pw_cdict_nrows(cd);
+	run->strings = pw_cdict_strings(cd, &run->nr_strings);
+	run->mask = mask | INDEX_COLS;
+	err = index_rows(run, no);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	run->cd = NULL;		/* the caller's still */
 	pm_run_release(run);
 	return err;
 }
@@ -325,8 +579,7 @@ void pm_run_release(struct pm_run *run)
 	free(run->name);
 	pw_meta_release(&run->meta);
 	free(run->threads);
-	free(run->row_thread);
-	free(run->row_next);
+	tmap_release(&run->tmap);
 	pm_names_release(&run->ents);
 	free(run->ent_selected);
 	memset(run, 0, sizeof(*run));
@@ -384,7 +637,6 @@ int pm_runs_window(struct pm_run **runs, unsigned int n, double from_ms, double 
 		} else {
 			r->we = r->ws + cap;
 		}
-		count_events(r);
 	}
 	return 0;
 }
@@ -640,27 +892,6 @@ void pm_run_group_key(const struct pm_run *run, uint32_t t, enum pm_group_by g, 
 	}
 }
 
-uint32_t pm_run_restrict(struct pm_run *run, enum pm_group_by g, const char *key)
-{
-	uint32_t n = 0;
-	char buf[512];
-
-	memset(run->ent_selected, 0, run->nr_ents * sizeof(bool));
-	for (uint32_t t = 0; t < run->nr_threads; t++) {
-		struct pm_thread *th = &run->threads[t];
-
-		if (!th->selected)
-			continue;
-		pm_run_group_key(run, t, g, buf, sizeof(buf));
-		th->selected = !strcmp(buf, key);
-		if (th->selected) {
-			run->ent_selected[th->ent] = true;
-			n++;
-		}
-	}
-	return n;
-}
-
 /* ---- listings ---- */
 
 static const struct pm_run *sort_run;
@@ -677,10 +908,14 @@ static int cmp_activity(const void *a, const void *b)
 	return strcmp(pm_run_ent_name(sort_run, x->ent), pm_run_ent_name(sort_run, y->ent));
 }
 
-int pm_run_write_list(const struct pm_run *run, FILE *out)
+int pm_run_write_list(struct pm_run *run, FILE *out)
 {
-	uint32_t *order = malloc((run->nr_threads ? run->nr_threads : 1) * sizeof(*order));
+	uint32_t *order;
+	int err = count_events(run);
 
+	if (err)
+		return err;
+	order = malloc((run->nr_threads ? run->nr_threads : 1) * sizeof(*order));
 	if (!order)
 		return PW_ENOMEM;
 	for (uint32_t t = 0; t < run->nr_threads; t++)
@@ -714,10 +949,34 @@ static int cmp_succ(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+struct succ_ctx {
+	const struct pm_run *run;
+	const bool *sel;		/* [thread] selected by the pattern */
+	const uint32_t *succ_of;	/* [thread] its line in tab */
+	struct succ *tab;
+	uint64_t total;
+};
+
+static int succ_piece(const struct pm_rows *r, void *arg)
+{
+	struct succ_ctx *x = arg;
+	const struct pw_columns *c = r->c;
+
+	for (uint64_t i = 0; i < c->nrows; i++) {
+		uint32_t t = r->thread[i], nx = r->next[i];
+
+		if (t == PM_NO_THREAD || nx == PM_NO_THREAD || !x->sel[t] ||
+		    c->time_ns[i] < x->run->ws || c->time_ns[i] >= x->run->we)
+			continue;
+		x->tab[x->succ_of[nx]].count++;
+		x->total++;
+	}
+	return 0;
+}
+
 int64_t pm_run_write_successors(const struct pm_run *run, const struct pm_select *s,
 				FILE *out)
 {
-	const struct pw_columns *c = run->cols;
 	struct pm_names names = { 0 };
 	uint32_t *succ_of = calloc(run->nr_threads ? run->nr_threads : 1, sizeof(uint32_t));
 	bool *sel = calloc(run->nr_threads ? run->nr_threads : 1, sizeof(bool));
@@ -750,14 +1009,13 @@ int64_t pm_run_write_successors(const struct pm_run *run, const struct pm_select
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
 		tab[i].name = names.strs[i];
-	for (uint64_t i = 0; i < c->nrows; i++) {
-		uint32_t t = run->row_thread[i], nx = run->row_next[i];
+	{
+		struct succ_ctx x = { run, sel, succ_of, tab, 0 };
 
-		if (c->event[i] != PW_EV_SCHED_SWITCH || t == PM_NO_THREAD || nx == PM_NO_THREAD ||
-		    !sel[t] || c->time_ns[i] < run->ws || c->time_ns[i] >= run->we)
-			continue;
-		tab[succ_of[nx]].count++;
-		total++;
+		ret = pm_run_scan(run, PW_COLMASK(PW_COL_TIME_NS), succ_piece, &x);
+		if (ret)
+			goto out;
+		total = x.total;
 	}
 	qsort(tab, n, sizeof(*tab), cmp_succ);
 	fprintf(out, "%10s %8s  %s\n", "SWITCHES", "PERCENT", "NEXT TASK");

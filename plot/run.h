@@ -38,28 +38,42 @@ struct pm_thread {
 	int32_t tgid;		/* PW_NONE32 when never seen */
 	uint32_t raw;		/* raw name: index into cols->strings */
 	uint32_t ent;		/* entity (display name) index */
-	uint64_t nevents;	/* rows about this thread inside the window */
+	uint64_t nevents;	/* rows about it in the run's [counted_ws, counted_we) */
 	bool selected;
 };
 
 struct pw_namemap;
 
+/* Thread lookup: open addressing on (tid, raw name). */
+struct pm_thread_map {
+	uint64_t *keys;		/* key + 1; 0 = empty */
+	uint32_t *vals;
+	uint32_t mask;
+};
+
+/*
+ * A run keeps no rows: its passes (pm_run_scan()) read them again, piece
+ * by piece, from the file (or from columns in memory, for tests).
+ */
 struct pm_run {
 	char *path;
 	char *name;		/* short name among the runs (pm_runs_name()) */
 	struct pw_meta meta;	/* copy of the file's metadata */
-	const struct pw_columns *cols;	/* indexed columns */
-	struct pw_columns own_cols;	/* what pm_run_open() loaded */
-	struct pw_cdict *cd;		/* kept open while its columns are in use */
+	const struct pw_columns *cols;	/* rows in memory (pm_run_index()), or NULL */
+	struct pw_cdict *cd;		/* or the file they are read from (pm_run_open()) */
+	unsigned int mask;		/* the columns its passes may ask for */
+	uint64_t nrows;
+	const char *const *strings;	/* the string table of the string columns */
+	uint32_t nr_strings;
 
 	uint64_t t0, t_last;	/* first and last event of the capture */
 	uint64_t ws, we;	/* window [ws, we) */
+	uint64_t counted_ws, counted_we;	/* the window nevents count events in */
 	double scale;		/* count scale when the cap exceeds the run */
 
 	struct pm_thread *threads;
 	uint32_t nr_threads;
-	uint32_t *row_thread;	/* per row: thread of pid/task, or PM_NO_THREAD */
-	uint32_t *row_next;	/* per row: thread of next_pid/next_task */
+	struct pm_thread_map tmap;	/* (tid, raw) -> thread */
 
 	struct pm_names ents;	/* display names, numbered by entity */
 	uint32_t nr_ents;
@@ -69,7 +83,8 @@ struct pm_run {
 };
 
 /**
- * pm_run_index - index @cols as a run (does not take ownership of @cols)
+ * pm_run_index - index @cols, rows in memory, as a run (does not take
+ * ownership of @cols)
  * @run: zeroed or fresh struct, filled; release with pm_run_release()
  * @path: the file name shown in messages and the report
  * @cols: columns with at least time_ns, cpu, event, pid, task, next_pid,
@@ -83,7 +98,17 @@ struct pm_run {
 int pm_run_index(struct pm_run *run, const char *path, const struct pw_columns *cols,
 		 const struct pw_meta *meta, const struct pm_name_opts *no);
 
-/* Columns every run loads; the others only when a chart needs them. */
+/**
+ * pm_run_index_cdict - index the rows of the open cdict @cd as a run
+ * @mask: the columns the run's passes may read (PW_COLMASK bits)
+ *
+ * As pm_run_index(), in one pass over the file's row groups. @cd stays the
+ * caller's, and must stay open while @run is in use.
+ */
+int pm_run_index_cdict(struct pm_run *run, const char *path, struct pw_cdict *cd,
+		       unsigned int mask, const struct pm_name_opts *no);
+
+/* Columns every run reads; the others only when a chart needs them. */
 #define PM_COLS_BASE                                                        \
 	(PW_COLMASK(PW_COL_TIME_NS) | PW_COLMASK(PW_COL_CPU) |              \
 	 PW_COLMASK(PW_COL_EVENT) | PW_COLMASK(PW_COL_PID) |                \
@@ -94,15 +119,46 @@ int pm_run_index(struct pm_run *run, const char *path, const struct pw_columns *
 #define PM_COLS_PROCESS PW_COLMASK(PW_COL_TGID)		/* --group-by process */
 
 /**
- * pm_run_open - open the cdict @path, load the columns perfmap uses, index it
- * @mask: PM_COLS_BASE, with PM_COLS_HEATMAPS and PM_COLS_PROCESS when
- *	needed (memory grows with every column: 4 or 8 bytes per row)
+ * pm_run_open - open the cdict @path and index it (pm_run_index_cdict())
+ * @mask: the columns its passes read: PM_COLS_BASE, with PM_COLS_HEATMAPS
+ *	and PM_COLS_PROCESS when needed (every column costs decoding time
+ *	at every pass, not memory)
  *
  * Returns a run to free with pm_run_free(), or NULL with *@err set to a
  * negative PW_E* code (message naming the file logged).
  */
 struct pm_run *pm_run_open(const char *path, const struct pm_name_opts *no, unsigned int mask,
 			    int *err);
+
+/**
+ * pm_run_find_thread - the thread of @tid named @raw (an index into the
+ * string table), or PM_NO_THREAD when no row is about it
+ */
+uint32_t pm_run_find_thread(const struct pm_run *run, int32_t tid, uint32_t raw);
+
+/* ---- passes over the rows ---- */
+
+/* One piece of a run's rows, as a pass sees it. */
+struct pm_rows {
+	const struct pw_columns *c;	/* the piece: c->nrows rows, the strings */
+	const uint32_t *thread;		/* per row: thread of pid/task, or PM_NO_THREAD */
+	const uint32_t *next;		/* per row: thread of next_pid/next_task of a
+					 * sched_switch, else PM_NO_THREAD */
+};
+
+/** pm_rows_fn - a pass's work on one piece; non-zero stops the pass */
+typedef int (*pm_rows_fn)(const struct pm_rows *r, void *ctx);
+
+/**
+ * pm_run_scan - hand every row of @run to @fn, in order, piece by piece
+ * @mask: the columns @fn reads (PW_COLMASK bits); those the run was not
+ *	opened with are NULL, and so may be others
+ *
+ * Columns are decoded again at every pass, a few row groups in memory at
+ * a time. Returns 0, @fn's result, or a negative PW_E* code (message
+ * naming the file logged).
+ */
+int pm_run_scan(const struct pm_run *run, unsigned int mask, pm_rows_fn fn, void *ctx);
 
 /**
  * pm_run_release - free what pm_run_index() built, not @run itself nor the
@@ -196,22 +252,17 @@ unsigned int pm_run_closest(const struct pm_run *run, const char *spec,
 void pm_run_group_key(const struct pm_run *run, uint32_t t, enum pm_group_by g, char *buf,
 		      size_t size);
 
-/**
- * pm_run_restrict - unselect the selected threads whose group key is not @key
- *
- * Returns the number of threads still selected.
- */
-uint32_t pm_run_restrict(struct pm_run *run, enum pm_group_by g, const char *key);
-
 /* ---- listings ---- */
 
 /**
  * pm_run_write_list - the --list table: tid, events in the window and
  * display name of each thread, most active first (ties: lower tid first)
  *
- * Returns 0 or PW_EWRITE / PW_ENOMEM.
+ * Counts the events in the window first (a pass over the rows, unless the
+ * window is the whole capture, whose events the index counted). Returns 0,
+ * PW_EWRITE, PW_ENOMEM or the error of the pass (message logged).
  */
-int pm_run_write_list(const struct pm_run *run, FILE *out);
+int pm_run_write_list(struct pm_run *run, FILE *out);
 
 /**
  * pm_run_write_successors - the --successors-of table: which tasks were

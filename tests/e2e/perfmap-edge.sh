@@ -87,4 +87,19 @@ chart tasks10k-heatmaps "$fake" message 'at most 256' --heatmaps tasks10k.cdict
 chart tasks10k-heatmaps-some "$fake" charts '' --heatmaps -t 't1000*' tasks10k.cdict
 # one cdict with several of them: diff charts
 chart diff "$real" charts '' one.cdict onecpu.cdict cpus1024.cdict
+
+# A damaged prev_state chunk: the rows are read again at every pass, and the
+# index does not read prev_state, so --list works; the charts read it and
+# stop at the chunk, naming its offset, with no index.html.
+cp onecpu.cdict damaged.cdict
+read -r off size < <("$PW_BUILD/tests/cdict-stats" --chunk 0 prev_state damaged.cdict) ||
+	die "no prev_state chunk in onecpu.cdict"
+python3 - damaged.cdict $((off + size / 2)) <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x55]))
+PY
+perfmap --list damaged.cdict >list 2>err || { cat err; die "damaged: --list failed"; }
+grep -q ' a$' list || die "damaged: --list lacks task a"
+chart damaged "$fake" message "damaged.cdict: offset $off: " damaged.cdict
 echo ok

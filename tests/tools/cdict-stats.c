@@ -3,6 +3,7 @@
  * cdict-stats - where the bytes of a cdict go, and how fast it loads.
  *
  *   cdict-stats FILE.cdict [COLUMN,...]
+ *   cdict-stats --chunk GROUP COLUMN FILE.cdict
  *
  * Prints the rows, the file size per row and per sched_switch row, the
  * compressed and raw bytes of each column (read from the index the way
@@ -10,6 +11,8 @@
  * the time pw_cdict_load() takes for the given columns (default
  * time_ns,cpu,event,pid), best of 5, in wall-clock and CPU time (the load
  * uses every core; CPU time is what a busy machine cannot take away).
+ * With --chunk, prints the offset and size of one column's chunk of one
+ * row group, for tests that damage it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,8 +46,9 @@ static double clock_s(clockid_t id)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Per-column sizes straight from the index. */
-static int column_sizes(const char *path)
+/* Per-column sizes straight from the index; or, when @col is given, the
+ * offset and size of that column's chunk of row group @group. */
+static int column_sizes(const char *path, const char *col, uint64_t group)
 {
 	uint64_t size, ix_off, ix_size, ncols, dsz, ngroups, gsz, esz, hsz;
 	uint64_t csize[256] = { 0 }, craw[256] = { 0 };
@@ -71,6 +75,21 @@ static int column_sizes(const char *path)
 	for (uint64_t c = 0; c < ncols; c++) {
 		memcpy(names[c], ix + hsz + c * dsz + 8, 24);
 		names[c][24] = '\0';
+	}
+	if (col) {
+		const uint8_t *gp = ix + hsz + ncols * dsz + group * (gsz + ncols * esz);
+		int found = -1;
+
+		for (uint64_t c = 0; c < ncols && group < ngroups && found; c++) {
+			if (strcmp(names[c], col))
+				continue;
+			printf("%" PRIu64 " %" PRIu64 "\n", le(gp + gsz + c * esz, 8),
+			       le(gp + gsz + c * esz + 8, 4));
+			found = 0;
+		}
+		free(ix);
+		fclose(f);
+		return found;
 	}
 	for (uint64_t g = 0; g < ngroups; g++) {
 		const uint8_t *gp = ix + hsz + ncols * dsz + g * (gsz + ncols * esz);
@@ -101,8 +120,17 @@ int main(int argc, char **argv)
 	uint64_t nrows, sw;
 	char *list, *tok, *save;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: cdict-stats FILE.cdict [COLUMN,...]\n");
+	if (argc == 5 && !strcmp(argv[1], "--chunk")) {
+		if (column_sizes(argv[4], argv[3], strtoull(argv[2], NULL, 10))) {
+			fprintf(stderr, "%s: no %s chunk in row group %s\n", argv[4], argv[3],
+				argv[2]);
+			return 1;
+		}
+		return 0;
+	}
+	if (argc < 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: cdict-stats FILE.cdict [COLUMN,...]\n"
+			"       cdict-stats --chunk GROUP COLUMN FILE.cdict\n");
 		return 2;
 	}
 	pw_log_set(log_stderr);
@@ -124,7 +152,7 @@ int main(int argc, char **argv)
 	free(list);
 	nrows = pw_cdict_nrows(cd);
 	sw = pw_cdict_meta(cd)->stored[PW_EV_SCHED_SWITCH];
-	if (column_sizes(argv[1]))
+	if (column_sizes(argv[1], NULL, 0))
 		fprintf(stderr, "%s: cannot read the index\n", argv[1]);
 	for (int i = 0; i < 5; i++) {
 		struct pw_columns c;

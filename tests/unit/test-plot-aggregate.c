@@ -187,6 +187,89 @@ static void test_heatmaps(void **state)
 	assert_int_equal(sum, 7000);
 }
 
+/* @x and @y hold the same sums, task for task. */
+static void assert_agg_equal(const struct pm_agg *x, const struct pm_agg *y)
+{
+	size_t cores;
+
+	assert_int_equal(x->nr_tasks, y->nr_tasks);
+	assert_int_equal(x->nr_cpus, y->nr_cpus);
+	assert_int_equal(x->nr_reasons, y->nr_reasons);
+	assert_int_equal(x->tbins, y->tbins);
+	for (uint32_t t = 0; t < x->nr_tasks; t++)
+		assert_string_equal(pm_agg_task_name(x, t), pm_agg_task_name(y, t));
+	for (uint32_t k = 0; k < x->nr_reasons; k++)
+		assert_string_equal(x->reasons[k], y->reasons[k]);
+	assert_memory_equal(x->task, y->task, x->nr_tasks * sizeof(*x->task));
+	cores = (size_t)x->nr_tasks * x->nr_cpus * sizeof(uint64_t);
+	assert_memory_equal(x->core_run_ns, y->core_run_ns, cores);
+	assert_memory_equal(x->core_switches, y->core_switches, cores);
+	assert_memory_equal(x->exits, y->exits,
+			    (size_t)x->nr_tasks * x->nr_reasons * sizeof(uint64_t));
+	if (x->tbins) {
+		assert_memory_equal(x->heat, y->heat,
+				    (size_t)x->nr_tasks * PM_HEAT__MAX * x->tbins * PM_DBINS *
+					    sizeof(uint32_t));
+		assert_memory_equal(x->tcore_ns, y->tcore_ns, cores * x->tbins);
+	}
+}
+
+/* Events of @kind heat-mapped for task @name of @a, all bins together. */
+static uint64_t heat_sum(const struct pm_agg *a, const char *name, int kind)
+{
+	uint32_t t = pm_agg_find_task(a, name);
+	const uint32_t *h;
+	uint64_t sum = 0;
+
+	assert_int_not_equal(t, PM_NO_TASK);
+	h = pm_agg_heat(a, t, kind);
+	for (size_t i = 0; i < (size_t)a->tbins * PM_DBINS; i++)
+		sum += h[i];
+	return sum;
+}
+
+/* Sets aggregated in one go are what each gives aggregated alone. */
+static void test_sets(void **state)
+{
+	static const char *const spec[2] = { "A", "B,swapper/0" };
+	struct pm_agg *sets[2], *alone;
+	uint32_t *set_of;
+
+	build(NULL, "*", 2.0e-3, 7.5e-3, 10);	/* the window [3000, 10500) */
+	set_of = malloc(run.nr_threads * sizeof(*set_of));
+	assert_non_null(set_of);
+	for (uint32_t t = 0; t < run.nr_threads; t++) {
+		const char *name = pm_run_thread_name(&run, t);
+
+		set_of[t] = !strcmp(name, "A") ? 0 : !strcmp(name, "swapper/1") ? PM_NO_TASK : 1;
+	}
+	assert_int_equal(pm_agg_build_sets(&run, 10, 2, set_of, sets), 0);
+	assert_int_equal(sets[0]->nr_tasks, 1);
+	assert_int_equal(sets[1]->nr_tasks, 2);
+	assert_int_equal(sets[0]->nr_reasons, 2);	/* A's exits: HLT, EXTERNAL_INTERRUPT */
+	assert_int_equal(sets[1]->nr_reasons, 0);
+	assert_int_equal(sets[0]->task[0].exits, 3);
+	/* a wakeup wait counts for the task switched in, whoever switched out:
+	 * B -> A at 4000, A -> B at 6000, A -> swapper/0 at 3000 */
+	assert_int_equal(heat_sum(sets[0], "A", PM_HEAT_WAIT), 1);
+	assert_int_equal(heat_sum(sets[1], "B", PM_HEAT_WAIT), 1);
+	assert_int_equal(heat_sum(sets[1], "swapper/0", PM_HEAT_WAIT), 1);
+	for (int k = 0; k < 2; k++) {
+		struct pm_select *s;
+		int err;
+
+		s = pm_select_parse(spec[k], &err);
+		assert_non_null(s);
+		pm_run_select(&run, s);
+		pm_select_free(s);
+		assert_int_equal(pm_agg_build(&run, 10, &alone), 0);
+		assert_agg_equal(sets[k], alone);
+		pm_agg_free(alone);
+		pm_agg_free(sets[k]);
+	}
+	free(set_of);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_window_clips),
 		cmocka_unit_test(test_selection_and_merge),
 		cmocka_unit_test(test_heatmaps),
+		cmocka_unit_test(test_sets),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -59,6 +59,37 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* What a pass over the run sees: rows, pieces, columns, the rows' threads. */
+struct seen {
+	const struct pm_run *run;
+	uint64_t rows, pieces;
+	bool tgid, wait;
+};
+
+static int see_piece(const struct pm_rows *r, void *arg)
+{
+	struct seen *x = arg;
+	const struct pw_columns *c = r->c;
+
+	for (uint64_t i = 0; i < c->nrows; i++) {
+		const struct fx_row *f = &fx_basic[x->rows + i];
+
+		assert_int_equal(c->time_ns[i], f->t);
+		assert_string_equal(pm_run_thread_name(x->run, r->thread[i]), f->task);
+		if (f->ev == PW_EV_SCHED_SWITCH && f->next_pid != N32)
+			assert_string_equal(pm_run_thread_name(x->run, r->next[i]), f->next_task);
+		else
+			assert_int_equal(r->next[i], PM_NO_THREAD);
+		if (c->tgid)
+			assert_int_equal(c->tgid[i], f->pid);
+	}
+	x->tgid |= c->tgid != NULL;
+	x->wait |= c->next_wait_ns != NULL;
+	x->rows += c->nrows;
+	x->pieces++;
+	return 0;
+}
+
 static void test_open(void **state)
 {
 	struct pm_run *run, *runs[1];
@@ -70,14 +101,22 @@ static void test_open(void **state)
 	run = pm_run_open(path, NULL, PM_COLS_BASE | PM_COLS_PROCESS, &err);
 	assert_non_null(run);
 	assert_int_equal(err, 0);
-	assert_int_equal(run->cols->nrows, 12);
+	assert_int_equal(run->nrows, 12);
 	assert_int_equal(run->nr_threads, 4);
 	assert_int_equal(run->nr_cpus, 4);	/* from the metadata */
 	assert_int_equal(run->meta.stored[PW_EV_KVM_EXIT], 3);
 	assert_int_equal(run->t0, 1000);
 	assert_int_equal(run->t_last, 10000);
-	assert_non_null(run->cols->tgid);
-	assert_null(run->cols->next_wait_ns);	/* not asked for */
+	{
+		unsigned int mask = PW_COLMASK(PW_COL_TIME_NS) | PM_COLS_PROCESS | PM_COLS_HEATMAPS;
+		struct seen x = { .run = run };
+
+		assert_int_equal(pm_run_scan(run, mask, see_piece, &x), 0);
+		assert_int_equal(x.rows, 12);
+		assert_int_equal(x.pieces, 6);	/* 2 rows a row group */
+		assert_true(x.tgid);
+		assert_false(x.wait);	/* not asked for when opened */
+	}
 	runs[0] = run;
 	assert_int_equal(pm_runs_name(runs, 1), 0);
 	assert_string_equal(run->name, "basic");

@@ -32,6 +32,19 @@ static void index_with(const struct pm_name_opts *no)
 	assert_int_equal(pm_run_index(&run, "dir/basic.cdict", &fx.c, NULL, no), 0);
 }
 
+/* The thread row @i is about, and the one it switched in. */
+static uint32_t thread_at(int i)
+{
+	return pm_run_find_thread(&run, fx.c.pid[i], fx.c.task[i]);
+}
+
+static uint32_t next_at(int i)
+{
+	if (fx.c.event[i] != PW_EV_SCHED_SWITCH)
+		return PM_NO_THREAD;
+	return pm_run_find_thread(&run, fx.c.next_pid[i], fx.c.next_task[i]);
+}
+
 static char *capture_list(void)
 {
 	char *buf = NULL;
@@ -54,9 +67,9 @@ static void test_index(void **state)
 	assert_int_equal(run.t_last, 10000);
 	assert_int_equal(run.ws, 1000);
 	assert_int_equal(run.we, 10001);
-	assert_string_equal(pm_run_thread_name(&run, run.row_thread[3]), "B");
-	assert_string_equal(pm_run_thread_name(&run, run.row_next[3]), "A");
-	assert_int_equal(run.row_next[4], PM_NO_THREAD);
+	assert_string_equal(pm_run_thread_name(&run, thread_at(3)), "B");
+	assert_string_equal(pm_run_thread_name(&run, next_at(3)), "A");
+	assert_int_equal(next_at(4), PM_NO_THREAD);
 }
 
 static void test_sys_task_base(void **state)
@@ -80,16 +93,16 @@ static void test_merge_and_append(void **state)
 	index_with(&merge);
 	assert_int_equal(run.nr_threads, 4);
 	assert_int_equal(run.nr_ents, 3);
-	assert_string_equal(pm_run_thread_name(&run, run.row_thread[0]), "swapper");
-	assert_int_equal(run.threads[run.row_thread[0]].ent, run.threads[run.row_thread[1]].ent);
+	assert_string_equal(pm_run_thread_name(&run, thread_at(0)), "swapper");
+	assert_int_equal(run.threads[thread_at(0)].ent, run.threads[thread_at(1)].ent);
 
 	index_with(&tid);
-	assert_string_equal(pm_run_thread_name(&run, run.row_thread[0]), "swapper/0:0");
-	assert_string_equal(pm_run_thread_name(&run, run.row_thread[2]), "A:10");
+	assert_string_equal(pm_run_thread_name(&run, thread_at(0)), "swapper/0:0");
+	assert_string_equal(pm_run_thread_name(&run, thread_at(2)), "A:10");
 
 	index_with(&both);
 	assert_int_equal(run.nr_ents, 3);
-	assert_string_equal(pm_run_thread_name(&run, run.row_thread[1]), "swapper:0");
+	assert_string_equal(pm_run_thread_name(&run, thread_at(1)), "swapper:0");
 }
 
 static void test_select(void **state)
@@ -105,9 +118,9 @@ static void test_select(void **state)
 
 	s = pm_select_parse("20,A", &err);
 	assert_int_equal(pm_run_select(&run, s), 2);
-	assert_true(run.ent_selected[run.threads[run.row_thread[3]].ent]);
-	assert_true(run.ent_selected[run.threads[run.row_thread[2]].ent]);
-	assert_false(run.ent_selected[run.threads[run.row_thread[0]].ent]);
+	assert_true(run.ent_selected[run.threads[thread_at(3)].ent]);
+	assert_true(run.ent_selected[run.threads[thread_at(2)].ent]);
+	assert_false(run.ent_selected[run.threads[thread_at(0)].ent]);
 	pm_select_free(s);
 
 	/* Whole-name match: "wapper*" matches nothing, "*0" only swapper/0. */
