@@ -92,10 +92,6 @@ fi
 if [ ! -s "$dropall" ] || [ "$S/bench-dropall.c" -nt "$dropall" ]; then
 	${CC:-cc} -O2 -Wall -shared -fPIC -o "$dropall" "$S/bench-dropall.c"
 fi
-toucher=$DIR/bench-touch
-if [ ! -x "$toucher" ] || [ "$S/bench-touch.c" -nt "$toucher" ]; then
-	${CC:-cc} -O2 -Wall -pthread -o "$toucher" "$S/bench-touch.c"
-fi
 plugin=$B/perfwhiz.so
 [ -f "$plugin" ] || plugin=
 
@@ -248,15 +244,13 @@ if [ "${BENCH_PERFMAP:-1}" != 0 ] && [ -x "$B/perfmap" ]; then
 		echo
 		echo "## perfmap on $(basename "$big") ($prow rows)"
 		echo
-		# the columns perfmap loads (PM_COLS_BASE in plot/run.h): time 8,
-		# cpu 4, event 1, pid 4, task 4, duration 8, next_pid 4, next_task 4,
-		# prev_state 4, exit_reason 4 bytes a row
-		colmb=$(( (prow * 45 + (1 << 20) - 1) >> 20 ))
 		measure load "$B/perfmap" --list "$big"
-		measure "touch-${colmb}MB-fresh-memory" "$toucher" "$colmb" "$(nproc)"
 		measure basic-charts "$B/perfmap" -o "$OUT/pm-basic" "$big"
+		measure basic-charts-no-gnuplot env PERFMAP_GNUPLOT=true \
+			"$B/perfmap" -o "$OUT/pm-basic-ng" "$big"
 		measure heatmaps-one-task "$B/perfmap" --heatmaps -t "${BENCH_TASK:-3001}" \
 			-o "$OUT/pm-heat" "$big"
+		measure group-by-process "$B/perfmap" --group-by process -o "$OUT/pm-proc" "$big"
 		measure_all
 		awk -v rows="$prow" '$1 == "perfmap" {
 			if (!hdr++) { print "| command | wall s (min-max) | cpu s | rows/s | peak RSS MB |"
@@ -264,10 +258,10 @@ if [ "${BENCH_PERFMAP:-1}" != 0 ] && [ -x "$B/perfmap" ]; then
 			printf "| %s | %.3f (%.3f-%.3f) | %.3f | %.1fM | %.1f |\n", $2, $3, $6, $7, $4,
 			       rows / $3 / 1e6, $5 / 1024 }' "$results"
 		echo
-		echo "load = perfmap --list (open, load the columns, index the tasks, list them);"
-		echo "touch = write once to as much fresh memory as those columns take, allocated"
-		echo "as the loader does, in $(nproc) threads (the floor of keeping them in memory);"
-		echo "charts include rendering by gnuplot (PNG and SVG)."
+		echo "load = perfmap --list (open, decode the columns the index reads, index the"
+		echo "tasks, list them); charts are one more pass over the rows (every group of"
+		echo "--group-by in the same pass), then rendering by gnuplot (PNG and SVG), which"
+		echo "the no-gnuplot row leaves out (a stand-in that does nothing)."
 	fi
 fi
 # ---- where the instructions go: callgrind on a slice of b ----
