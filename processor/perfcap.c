@@ -70,6 +70,7 @@ static void usage(FILE *f)
 "                       a file and no RUN-NAME is given, ./perf.data is read and\n"
 "                       FILE is the run name (`perfcap --use-perf-data oldrun`)\n"
 "  --remap RUN.cdict    rename the tasks of an existing cdict with --map, in place\n"
+"                       (and write RUN.stats again, when it is beside it)\n"
 "  --use-perf BIN       the perf program to run (default: perf in PATH)\n"
 "  --keep-perf-data     also keep what perf recorded, as DIR/RUN-NAME.data\n"
 "  -q, --quiet          only errors and warnings\n"
@@ -171,16 +172,54 @@ static int check_dest(const char *dir)
 	return 0;
 }
 
+/* RUN.stats beside RUN.cdict when there is one, else NULL. */
+static char *stats_beside(const char *cdict)
+{
+	size_t len = strlen(cdict);
+	char *p;
+
+	if (len <= 6 || strcmp(cdict + len - 6, ".cdict") ||
+	    asprintf(&p, "%.*s.stats", (int)(len - 6), cdict) < 0)
+		return NULL;
+	if (access(p, F_OK)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * Renames in place; RUN.stats, when it lies beside RUN.cdict, is written
+ * again from the renamed rows, so that both name the tasks alike.
+ */
 static int do_remap(const struct opts *o)
 {
+	struct tap tap = { 0 };
 	struct pw_convert conv = { .input = o->remap, .input_fd = -1, .cdict = o->remap,
-				   .map = o->map };
+				   .map = o->map, .tap = tap_row, .tap_ctx = &tap };
+	char *stats = stats_beside(o->remap);
 	struct pw_meta meta;
 	int err;
 
+	if (stats && !(tap.stats = pw_stats_new())) {
+		pw_err("%s: %s", o->remap, pw_strerror(PW_ENOMEM));
+		free(stats);
+		return EXIT_ERROR;
+	}
 	err = pw_convert_run(&conv, &meta);
-	if (!err)
+	if (!err) {
 		pw_info("%s: tasks renamed with %s", o->remap, o->map);
+		if (stats) {
+			err = pw_stats_write(tap.stats, &meta, o->remap, stats);
+			if (err)
+				pw_err("%s: tasks renamed, but %s is as it was: %s", o->remap,
+				       stats, pw_strerror(err));
+			else
+				pw_info("%s: written again with the new names", stats);
+		}
+	}
+	pw_stats_free(tap.stats);
+	free(stats);
 	pw_meta_release(&meta);
 	return err ? EXIT_ERROR : EXIT_OK;
 }

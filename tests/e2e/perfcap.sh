@@ -36,6 +36,13 @@ awk -F, -v t="$tid" 'BEGIN{OFS=","} $4==t{$6="Firewall.05.vcpu0"} $8==t{$9="Fire
 cmp -s want.csv remap.csv || die "--remap: rows other than the renamed tid's names changed"
 grep -q ",Firewall.05.vcpu0," remap.csv || die "--remap renamed nothing"
 ls -a | grep -q '\.tmp\.' && die "a temporary file was left behind"
+# a RUN.stats beside RUN.cdict is written again with the new names
+perfcap -q --all --use-perf-data "$caps/file.data" --dest-folder st || die "--all failed"
+grep -q "Firewall" st/file.stats && die "st/file.stats names Firewall before --remap"
+perfcap -q --remap st/file.cdict --map map.csv || die "--remap with stats failed"
+grep -q "Firewall.05.vcpu0" st/file.stats || die "--remap left file.stats with the old names"
+perfmap --stats st/file.cdict >st.pm || die "perfmap --stats failed"
+diff <(tail -n +2 st/file.stats) <(tail -n +2 st.pm) || die "--remap: file.stats differs from perfmap --stats"
 echo "bad" >bad.csv
 perfcap -q --remap remap.cdict --map bad.csv 2>err && die "--remap with a bad map succeeded"
 cmp -s remap.csv <(perfwhiz-proc -q -i remap.cdict --csv -) || die "a failed --remap changed the file"
