@@ -6,7 +6,7 @@
 #include "run.h"
 
 struct pm_run *pm_run_open(const char *path, const struct pm_name_opts *no, unsigned int mask,
-			    int *err)
+			    const struct pm_pass_hooks *hooks, int *err)
 {
 	struct pm_run *run = calloc(1, sizeof(*run));
 	struct pw_cdict *cd;
@@ -17,7 +17,7 @@ struct pm_run *pm_run_open(const char *path, const struct pm_name_opts *no, unsi
 	cd = pw_cdict_open(path, &e);
 	if (!cd)
 		goto fail;
-	e = pm_run_index_cdict(run, path, cd, mask | PM_COLS_BASE, no);
+	e = pm_run_index_cdict(run, path, cd, mask | PM_COLS_BASE, no, hooks);
 	if (e) {
 		pw_cdict_close(cd);
 		goto fail;

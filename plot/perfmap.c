@@ -115,12 +115,57 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+/*
+ * How far the passes over a big capture are, on a terminal only: shown
+ * from a second after the start, erased when a pass ends or a message
+ * comes.
+ */
+static struct {
+	bool tty, shown;
+	int pct;		/* shown */
+	struct timespec start;
+} progress;
+
+static void progress_erase(void)
+{
+	if (progress.shown)
+		fputs("\r\033[K", stderr);
+	progress.shown = false;
+}
+
+static void show_progress(const struct pm_run *run, uint64_t done, uint64_t total, void *ctx)
+{
+	int pct = (int)(done * 100 / (total ? total : 1));
+	struct timespec t;
+	double secs;
+
+	(void)ctx;
+	if (!progress.tty)
+		return;
+	if (done >= total) {
+		progress_erase();
+		return;
+	}
+	if (progress.shown && pct == progress.pct)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	secs = (double)(t.tv_sec - progress.start.tv_sec) +
+	       (double)(t.tv_nsec - progress.start.tv_nsec) / 1e9;
+	if (secs < 1.0)
+		return;
+	fprintf(stderr, "\rperfmap: %s: %3d%% of %.1fM rows, %.1fs ", run->path, pct,
+		(double)total / 1e6, secs);
+	progress.shown = true;
+	progress.pct = pct;
+}
+
 static void log_stderr(enum pw_log_level level, const char *fmt, va_list ap)
 {
 	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
 
 	if (level == PW_LOG_DEBUG && !getenv("PERFMAP_DEBUG"))
 		return;
+	progress_erase();
 	fprintf(stderr, "perfmap: %s", prefix[level]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -343,6 +388,8 @@ int main(int argc, char **argv)
 	struct pm_run **runs;
 	struct pm_select *sel = NULL;
 	struct pm_charts cs = { 0 };
+	/* stop_signal is set only once the handlers are in place, to write */
+	struct pm_pass_hooks hooks = { .stop = &stop_signal, .progress = show_progress };
 	unsigned int n, nsel = 0, mask = PM_COLS_BASE;
 	char *outdir = NULL;
 	int err, ret = 1;
@@ -351,6 +398,8 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--stats"))	/* pw-stats.h, perfcap(1) */
 		return pw_stats_print_cdict(argv[2], stdout) ? 1 : 0;
 	parse_args(argc, argv, &o);
+	progress.tty = isatty(STDERR_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &progress.start);
 	n = (unsigned int)(argc - optind);
 	runs = calloc(n, sizeof(*runs));
 	if (!runs)
@@ -368,7 +417,7 @@ int main(int argc, char **argv)
 	no.append_tid = o.append_tid;
 	no.map = map;
 	for (unsigned int r = 0; r < n; r++) {
-		runs[r] = pm_run_open(argv[optind + r], &no, mask, &err);
+		runs[r] = pm_run_open(argv[optind + r], &no, mask, &hooks, &err);
 		if (!runs[r])
 			goto out;
 	}

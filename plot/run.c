@@ -260,19 +260,41 @@ static void view_at(const struct pw_columns *c, uint64_t off, uint64_t n, struct
 	v->nr_strings = c->nr_strings;
 }
 
+/* A pass's work on each piece, between the hooks' stop and progress. */
+struct piece_ctx {
+	const struct pm_run *run;
+	pw_group_fn fn;
+	void *ctx;
+};
+
+static int hooked_piece(const struct pw_columns *c, uint64_t first_row, void *arg)
+{
+	struct piece_ctx *x = arg;
+	const struct pm_pass_hooks *h = x->run->hooks;
+	int err;
+
+	if (h && h->stop && *h->stop)
+		return PW_ESTOPPED;
+	err = x->fn(c, first_row, x->ctx);
+	if (!err && h && h->progress)
+		h->progress(x->run, first_row + c->nrows, x->run->nrows, h->ctx);
+	return err;
+}
+
 /* Every row of @run in pieces: from its file, or from its columns in memory. */
 static int for_pieces(const struct pm_run *run, unsigned int mask, pw_group_fn fn, void *ctx)
 {
 	const struct pw_columns *c = run->cols;
+	struct piece_ctx x = { run, fn, ctx };
 	int err;
 
 	if (run->cd)
-		return pw_cdict_scan(run->cd, mask & run->mask, fn, ctx);
+		return pw_cdict_scan(run->cd, mask & run->mask, hooked_piece, &x);
 	for (uint64_t off = 0; off < c->nrows; off += PIECE_ROWS) {
 		struct pw_columns v;
 
 		view_at(c, off, c->nrows - off < PIECE_ROWS ? c->nrows - off : PIECE_ROWS, &v);
-		err = fn(&v, off, ctx);
+		err = hooked_piece(&v, off, &x);
 		if (err)
 			return err;
 	}
@@ -551,13 +573,15 @@ fail:
 }
 
 int pm_run_index_cdict(struct pm_run *run, const char *path, struct pw_cdict *cd,
-		       unsigned int mask, const struct pm_name_opts *no)
+		       unsigned int mask, const struct pm_name_opts *no,
+		       const struct pm_pass_hooks *hooks)
 {
 	int err = run_init(run, path, pw_cdict_meta(cd));
 
 	if (err)
 		goto fail;
 	run->cd = cd;
+	run->hooks = hooks;
 	run->nrows = pw_cdict_nrows(cd);
 	run->strings = pw_cdict_strings(cd, &run->nr_strings);
 	run->mask = mask | INDEX_COLS;

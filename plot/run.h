@@ -51,6 +51,16 @@ struct pm_thread_map {
 	uint32_t mask;
 };
 
+struct pm_run;
+
+/* What stops a pass over a run's rows, and what hears how far it is. */
+struct pm_pass_hooks {
+	const volatile int *stop;	/* non-zero: passes stop (PW_ESTOPPED); may be NULL */
+	/* called between pieces of every pass: @done of @run's @total rows; may be NULL */
+	void (*progress)(const struct pm_run *run, uint64_t done, uint64_t total, void *ctx);
+	void *ctx;
+};
+
 /*
  * A run keeps no rows: its passes (pm_run_scan()) read them again, piece
  * by piece, from the file (or from columns in memory, for tests).
@@ -80,6 +90,7 @@ struct pm_run {
 	bool *ent_selected;	/* [nr_ents] */
 	uint32_t nr_cpus;	/* max(meta nr_cpus, highest cpu seen + 1) */
 	const struct pw_namemap *map;	/* borrowed from the name options */
+	const struct pm_pass_hooks *hooks;	/* borrowed; NULL for none */
 };
 
 /**
@@ -103,10 +114,12 @@ int pm_run_index(struct pm_run *run, const char *path, const struct pw_columns *
  * @mask: the columns the run's passes may read (PW_COLMASK bits)
  *
  * As pm_run_index(), in one pass over the file's row groups. @cd stays the
- * caller's, and must stay open while @run is in use.
+ * caller's, and must stay open while @run is in use; so must @hooks (may be
+ * NULL), which every pass of the run, this one included, goes through.
  */
 int pm_run_index_cdict(struct pm_run *run, const char *path, struct pw_cdict *cd,
-		       unsigned int mask, const struct pm_name_opts *no);
+		       unsigned int mask, const struct pm_name_opts *no,
+		       const struct pm_pass_hooks *hooks);
 
 /* Columns every run reads; the others only when a chart needs them. */
 #define PM_COLS_BASE                                                        \
@@ -128,7 +141,7 @@ int pm_run_index_cdict(struct pm_run *run, const char *path, struct pw_cdict *cd
  * negative PW_E* code (message naming the file logged).
  */
 struct pm_run *pm_run_open(const char *path, const struct pm_name_opts *no, unsigned int mask,
-			    int *err);
+			    const struct pm_pass_hooks *hooks, int *err);
 
 /**
  * pm_run_find_thread - the thread of @tid named @raw (an index into the
@@ -155,7 +168,8 @@ typedef int (*pm_rows_fn)(const struct pm_rows *r, void *ctx);
  *	opened with are NULL, and so may be others
  *
  * Columns are decoded again at every pass, a few row groups in memory at
- * a time. Returns 0, @fn's result, or a negative PW_E* code (message
+ * a time. Returns 0, @fn's result, PW_ESTOPPED when the hooks' stop became
+ * non-zero (checked between pieces), or a negative PW_E* code (message
  * naming the file logged).
  */
 int pm_run_scan(const struct pm_run *run, unsigned int mask, pm_rows_fn fn, void *ctx);

@@ -90,6 +90,21 @@ static int see_piece(const struct pm_rows *r, void *arg)
 	return 0;
 }
 
+struct heard {
+	int calls;
+	uint64_t last;
+};
+
+static void hear(const struct pm_run *run, uint64_t done, uint64_t total, void *ctx)
+{
+	struct heard *h = ctx;
+
+	assert_int_equal(total, run->nrows);
+	assert_true(done > h->last && done <= total);
+	h->last = done;
+	h->calls++;
+}
+
 static void test_open(void **state)
 {
 	struct pm_run *run, *runs[1];
@@ -98,7 +113,7 @@ static void test_open(void **state)
 	uint32_t a;
 	int err;
 
-	run = pm_run_open(path, NULL, PM_COLS_BASE | PM_COLS_PROCESS, &err);
+	run = pm_run_open(path, NULL, PM_COLS_BASE | PM_COLS_PROCESS, NULL, &err);
 	assert_non_null(run);
 	assert_int_equal(err, 0);
 	assert_int_equal(run->nrows, 12);
@@ -135,6 +150,25 @@ static void test_open(void **state)
 	assert_int_equal(agg->nr_reasons, 2);
 	assert_string_equal(agg->reasons[1], "HLT");
 	pm_agg_free(agg);
+	/* the hooks: progress after every piece, up to all the rows; a signal
+	 * during a pass stops it, and nothing is half built */
+	{
+		volatile int stop = 0;
+		struct heard h = { 0 };
+		struct pm_pass_hooks hooks = { &stop, hear, &h };
+
+		run->hooks = &hooks;
+		assert_int_equal(pm_agg_build(run, 10, &agg), 0);
+		pm_agg_free(agg);
+		assert_int_equal(h.calls, 6);	/* a piece a row group */
+		assert_int_equal(h.last, 12);
+		stop = 2;
+		agg = (struct pm_agg *)1;
+		assert_int_equal(pm_agg_build(run, 10, &agg), PW_ESTOPPED);
+		assert_null(agg);
+		assert_int_equal(h.calls, 6);
+		run->hooks = NULL;
+	}
 	pm_run_free(run);
 }
 
@@ -144,7 +178,7 @@ static void test_bad_files(void **state)
 	FILE *f;
 	int err = 0;
 
-	assert_null(pm_run_open("/nonexistent/x.cdict", NULL, PM_COLS_BASE, &err));
+	assert_null(pm_run_open("/nonexistent/x.cdict", NULL, PM_COLS_BASE, NULL, &err));
 	assert_true(err < 0);
 	snprintf(junk, sizeof(junk), "%s/junk.cdict", dir);
 	f = fopen(junk, "w");
@@ -152,7 +186,7 @@ static void test_bad_files(void **state)
 	fputs("not a cdict at all, but long enough to hold a trailer of some size\n", f);
 	fclose(f);
 	err = 0;
-	assert_null(pm_run_open(junk, NULL, PM_COLS_BASE, &err));
+	assert_null(pm_run_open(junk, NULL, PM_COLS_BASE, NULL, &err));
 	assert_true(err < 0);
 	unlink(junk);
 	pm_run_free(NULL);
