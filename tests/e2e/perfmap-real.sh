@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # perfmap on a real capture (perf record -a -e 'sched:*' around a small
-# workload, needs root): the basic charts' numbers for every task and the
+# workload, needs root; a pipe ping-pong in it makes thousands of switches
+# however busy the host is): the basic charts' numbers for every task and the
 # heatmap bins of the most active task equal the oracle's over the CSV
 # export of the same cdict; images and index.html valid.
 . "$PW_TOP/tests/e2e/lib.sh"
@@ -11,7 +12,7 @@ command -v gnuplot >/dev/null || skip "gnuplot is not installed"
 T=$PW_TMP
 cd "$T"
 perf record -q -a -e 'sched:*' -o real.data -- \
-	sh -c 'dd if=/dev/zero of=/dev/null bs=4k count=20000 2>/dev/null & for i in 1 2 3 4 5; do sleep 0.02; done; wait' \
+	sh -c 'perf bench sched pipe -l 3000 >/dev/null 2>&1 & dd if=/dev/zero of=/dev/null bs=4k count=20000 2>/dev/null & for i in 1 2 3 4 5; do sleep 0.02; done; wait' \
 	>/dev/null 2>perf.err || skip "perf record failed: $(tail -n 1 perf.err)"
 pm_cdict real.data real.cdict
 pm_csv real.cdict real.data real.csv
