@@ -41,15 +41,21 @@ static int charts_of(struct pm_charts *cs, struct pm_agg **aggs, unsigned int n,
 			   : pm_charts_basic(cs, prefix, section, aggs, n);
 }
 
+static int nomem(void)
+{
+	pw_err("charts: %s", pw_strerror(PW_ENOMEM));
+	return PW_ENOMEM;
+}
+
 /* One chart set: aggregate every run, write the charts. */
 static int chart_set(struct pm_charts *cs, struct pm_run **runs, unsigned int n,
 		     const struct pm_dashboard_opts *o)
 {
 	struct pm_agg **aggs = calloc(n, sizeof(*aggs));
-	int err = PW_ENOMEM;
+	int err;
 
 	if (!aggs)
-		return err;
+		return nomem();
 	for (unsigned int r = 0; r < n; r++) {
 		err = pm_agg_build(runs[r], o->heatmaps ? PM_TBINS_DEFAULT : 0, &aggs[r]);
 		if (err)
@@ -64,26 +70,54 @@ out:
 }
 
 /*
- * Every group's aggregates of run @r in one go: @rank gives each key's
- * place in the sorted order, the set its threads are in.
+ * The aggregates of the groups of one pass are in memory at once: at most
+ * about this many bytes by default (heatmaps of many groups on many CPUs
+ * take more), unless a single group takes more.
  */
-static int group_aggs(struct pm_run *run, enum pm_group_by g, const struct pm_names *keys,
-		      const uint32_t *rank, uint32_t tbins, struct pm_agg **out)
+#define PASS_BYTES ((size_t)256 << 20)
+
+/* About what an aggregate of @n threads (tasks at most) of @run takes. */
+static size_t agg_bytes(const struct pm_run *run, uint32_t n, uint32_t tbins)
+{
+	size_t cpus = run->nr_cpus ? run->nr_cpus : 1, task = cpus * 16 + 64;
+
+	if (tbins)
+		task += (size_t)PM_HEAT__MAX * tbins * PM_DBINS * 4 + (size_t)tbins * cpus * 8;
+	return ((size_t)n + 1) * task;
+}
+
+/* Each selected thread's group, as its key's place in the sorted order. */
+static int rank_threads(struct pm_run *run, enum pm_group_by g, const struct pm_names *keys,
+			const uint32_t *rank, uint32_t **out)
+{
+	uint32_t *r = malloc((run->nr_threads ? run->nr_threads : 1) * sizeof(*r));
+	char buf[512];
+
+	*out = r;
+	if (!r)
+		return PW_ENOMEM;
+	for (uint32_t t = 0; t < run->nr_threads; t++) {
+		r[t] = PM_NO_TASK;
+		if (!run->threads[t].selected)
+			continue;
+		pm_run_group_key(run, t, g, buf, sizeof(buf));
+		r[t] = rank[pm_names_find(keys, buf)];
+	}
+	return 0;
+}
+
+/* The aggregates of groups [@k0, @k1) of @run, in one pass. */
+static int group_aggs(struct pm_run *run, const uint32_t *rank_of, uint32_t k0, uint32_t k1,
+		      uint32_t tbins, struct pm_agg **out)
 {
 	uint32_t *set_of = malloc((run->nr_threads ? run->nr_threads : 1) * sizeof(uint32_t));
-	char buf[512];
 	int err;
 
 	if (!set_of)
 		return PW_ENOMEM;
-	for (uint32_t t = 0; t < run->nr_threads; t++) {
-		set_of[t] = PM_NO_TASK;
-		if (!run->threads[t].selected)
-			continue;
-		pm_run_group_key(run, t, g, buf, sizeof(buf));
-		set_of[t] = rank[pm_names_find(keys, buf)];
-	}
-	err = pm_agg_build_sets(run, tbins, keys->count, set_of, out);
+	for (uint32_t t = 0; t < run->nr_threads; t++)
+		set_of[t] = rank_of[t] >= k0 && rank_of[t] < k1 ? rank_of[t] - k0 : PM_NO_TASK;
+	err = pm_agg_build_sets(run, tbins, k1 - k0, set_of, out);
 	free(set_of);
 	return err;
 }
@@ -92,52 +126,87 @@ int pm_dashboard_write(struct pm_charts *cs, struct pm_run **runs, unsigned int 
 		       const struct pm_dashboard_opts *o)
 {
 	static const char *const what[] = { "task", "group", "process" };
+	uint32_t tbins = o->heatmaps ? PM_TBINS_DEFAULT : 0;
+	size_t budget = o->pass_bytes ? o->pass_bytes : PASS_BYTES;
 	struct pm_names keys = { 0 };
 	struct pm_agg **aggs = NULL, **set = NULL;
-	uint32_t *order = NULL, *rank = NULL, nk;
+	uint32_t *order = NULL, *rank = NULL, **rank_of = NULL, nk = 0;
+	size_t *bytes = NULL;
 	int err;
 
 	if (o->group_by == PM_GROUP_TASK)
 		return chart_set(cs, runs, n, o);
 	err = group_keys(runs, n, o->group_by, &keys);
-	if (err)
+	if (err) {
+		err = nomem();
 		goto out;
+	}
 	nk = keys.count;
-	err = PW_ENOMEM;
 	order = malloc((nk ? nk : 1) * sizeof(*order));
 	rank = malloc((nk ? nk : 1) * sizeof(*rank));
+	bytes = calloc(nk ? nk : 1, sizeof(*bytes));
+	rank_of = calloc(n, sizeof(*rank_of));
 	aggs = calloc((size_t)n * (nk ? nk : 1), sizeof(*aggs));
 	set = calloc(n, sizeof(*set));
-	if (!order || !rank || !aggs || !set)
+	if (!order || !rank || !bytes || !rank_of || !aggs || !set) {
+		err = nomem();
 		goto out;
+	}
+	err = 0;
 	for (uint32_t k = 0; k < nk; k++)
 		order[k] = k;
 	sort_keys = &keys;
 	qsort(order, nk, sizeof(*order), cmp_key);
 	for (uint32_t k = 0; k < nk; k++)
 		rank[order[k]] = k;
-	/* every group of a run in the same passes over its rows */
 	for (unsigned int r = 0; r < n; r++) {
-		err = group_aggs(runs[r], o->group_by, &keys, rank,
-				 o->heatmaps ? PM_TBINS_DEFAULT : 0, aggs + (size_t)r * nk);
-		if (err)
-			goto out;
-	}
-	for (uint32_t k = 0; k < nk && !err; k++) {
-		const char *key = keys.strs[order[k]];
-		char prefix[600], safe[512], section[600];
+		uint32_t *count = calloc(nk ? nk : 1, sizeof(*count));
 
+		if (!count || rank_threads(runs[r], o->group_by, &keys, rank, &rank_of[r])) {
+			free(count);
+			err = nomem();
+			goto out;
+		}
+		for (uint32_t t = 0; t < runs[r]->nr_threads; t++)
+			if (rank_of[r][t] != PM_NO_TASK)
+				count[rank_of[r][t]]++;
+		for (uint32_t k = 0; k < nk; k++)
+			bytes[k] += agg_bytes(runs[r], count[k], tbins);
+		free(count);
+	}
+	/* as many groups as fit a pass over each run's rows, in their order */
+	for (uint32_t k0 = 0, k1; k0 < nk && !err; k0 = k1) {
+		size_t sum = bytes[k0];
+
+		for (k1 = k0 + 1; k1 < nk && sum + bytes[k1] <= budget; k1++)
+			sum += bytes[k1];
+		for (unsigned int r = 0; r < n && !err; r++)
+			err = group_aggs(runs[r], rank_of[r], k0, k1, tbins, aggs + (size_t)r * nk + k0);
+		for (uint32_t k = k0; k < k1 && !err; k++) {
+			const char *key = keys.strs[order[k]];
+			char prefix[600], safe[512], section[600];
+
+			for (unsigned int r = 0; r < n; r++)
+				set[r] = aggs[(size_t)r * nk + k];
+			pm_safe_name(key, safe, sizeof(safe));
+			snprintf(prefix, sizeof(prefix), "%s-%s-", what[o->group_by], safe);
+			snprintf(section, sizeof(section), "%s %s", what[o->group_by], key);
+			err = charts_of(cs, set, n, o, prefix, section);
+		}
 		for (unsigned int r = 0; r < n; r++)
-			set[r] = aggs[(size_t)r * nk + k];
-		pm_safe_name(key, safe, sizeof(safe));
-		snprintf(prefix, sizeof(prefix), "%s-%s-", what[o->group_by], safe);
-		snprintf(section, sizeof(section), "%s %s", what[o->group_by], key);
-		err = charts_of(cs, set, n, o, prefix, section);
+			for (uint32_t k = k0; k < k1; k++) {
+				pm_agg_free(aggs[(size_t)r * nk + k]);
+				aggs[(size_t)r * nk + k] = NULL;
+			}
 	}
 out:
 	if (aggs)
 		for (size_t i = 0; i < (size_t)n * nk; i++)
 			pm_agg_free(aggs[i]);
+	for (unsigned int r = 0; rank_of && r < n; r++)
+		free(rank_of[r]);
+	free(rank_of);
+	free(bytes);
 	free(aggs);
 	free(set);
 	free(order);

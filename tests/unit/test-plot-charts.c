@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "charts.h"
+#include "dashboard.h"
 #include "gnuplot.h"
 #include "pw-log.h"
 #include "report.h"
@@ -337,6 +338,46 @@ static void test_render_whole_only(void **state)
 	pm_charts_release(&cs);
 }
 
+static void count_pass(const struct pm_run *r, uint64_t done, uint64_t total, void *ctx)
+{
+	(void)r;
+	if (done == total)
+		(*(int *)ctx)++;
+}
+
+/* --group-by in one pass or in one pass a group: the same files. */
+static void test_groups_in_passes(void **state)
+{
+	struct pm_run *runs[1] = { &run };
+	int passes[2] = { 0, 0 };
+	unsigned int n[2];
+	char sub[2][300], cmd[700];
+
+	for (int k = 0; k < 2; k++) {
+		struct pm_pass_hooks hooks = { .progress = count_pass, .ctx = &passes[k] };
+		struct pm_dashboard_opts o = { .heatmaps = true, .group_by = PM_GROUP_PROCESS,
+					       .pass_bytes = k ? 1 : 0 };
+		struct pm_charts cs;
+
+		snprintf(sub[k], sizeof(sub[k]), "%s/passes-%d", dir, k);
+		assert_int_equal(mkdir(sub[k], 0755), 0);
+		assert_int_equal(pm_charts_init(&cs, sub[k], PM_FMT_DEFAULT), 0);
+		run.hooks = &hooks;
+		assert_int_equal(pm_dashboard_write(&cs, runs, 1, &o), 0);
+		run.hooks = NULL;
+		n[k] = cs.n;
+		pm_charts_release(&cs);
+	}
+	/* processes 0 (swapper), 10 (A) and 20 (B): A's heatmap, KVM heatmap and
+	 * temporal coremap, B's and swapper/0's heatmap and coremap */
+	assert_int_equal(n[0], 7);
+	assert_int_equal(n[1], 7);
+	assert_int_equal(passes[0], 1);
+	assert_int_equal(passes[1], 3);
+	snprintf(cmd, sizeof(cmd), "diff -r %s %s >/dev/null", sub[0], sub[1]);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_heatmap_data),
 		cmocka_unit_test(test_render_and_report),
 		cmocka_unit_test(test_render_whole_only),
+		cmocka_unit_test(test_groups_in_passes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
