@@ -312,9 +312,10 @@ static int agg_piece(const struct pm_rows *r, void *arg)
 
 			if (d != PW_NONE && d >= 0 && (uint64_t)d <= t)
 				start = t - (uint64_t)d;
+			else if (cpu_ok && x->last_switch[cpu] != UINT64_MAX)
+				start = x->last_switch[cpu];
 			else
-				start = cpu_ok && x->last_switch[cpu] != UINT64_MAX ? x->last_switch[cpu]
-										   : run->t0;
+				start = run->t0;
 			if (a)
 				add_slice(a, th, cpu, start, t);
 			if (cpu_ok) {
@@ -334,7 +335,8 @@ static int agg_piece(const struct pm_rows *r, void *arg)
 			}
 			an = agg_of(x, r->next[i]);
 			if (c->next_wait_ns && an)
-				add_heat(an, task_of(an, r->next[i]), PM_HEAT_WAIT, t, c->next_wait_ns[i]);
+				add_heat(an, task_of(an, r->next[i]), PM_HEAT_WAIT, t,
+					 c->next_wait_ns[i]);
 			break;
 		}
 		case PW_EV_SCHED_STAT_SLEEP:

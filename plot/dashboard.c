@@ -181,7 +181,8 @@ int pm_dashboard_write(struct pm_charts *cs, struct pm_run **runs, unsigned int 
 		for (k1 = k0 + 1; k1 < nk && sum + bytes[k1] <= budget; k1++)
 			sum += bytes[k1];
 		for (unsigned int r = 0; r < n && !err; r++)
-			err = group_aggs(runs[r], rank_of[r], k0, k1, tbins, aggs + (size_t)r * nk + k0);
+			err = group_aggs(runs[r], rank_of[r], k0, k1, tbins,
+					 aggs + (size_t)r * nk + k0);
 		for (uint32_t k = k0; k < k1 && !err; k++) {
 			const char *key = keys.strs[order[k]];
 			char prefix[600], safe[512], section[600];

@@ -480,9 +480,10 @@ static int index_rows(struct pm_run *run, const struct pm_name_opts *no)
 	if (err)
 		goto fail;
 	if (run->nrows) {
+		unsigned int mask = INDEX_COLS | PW_COLMASK(PW_COL_TGID);
+
 		x.cache = calloc(1, sizeof(*x.cache));
-		err = x.cache ? for_pieces(run, INDEX_COLS | PW_COLMASK(PW_COL_TGID), index_piece, &x)
-			      : PW_ENOMEM;
+		err = x.cache ? for_pieces(run, mask, index_piece, &x) : PW_ENOMEM;
 		free(x.cache);
 		if (err)
 			goto fail;
