@@ -188,6 +188,13 @@ struct agg_ctx {
 	uint32_t *current;	/* [cpu] thread it switched in */
 };
 
+/* Logs that aggregating @run ran out of memory; returns PW_ENOMEM. */
+static int agg_nomem(const struct pm_run *run)
+{
+	pw_err("%s: aggregating: %s", run->path, pw_strerror(PW_ENOMEM));
+	return PW_ENOMEM;
+}
+
 /* The aggregate thread @th counts in, or NULL. */
 static inline struct pm_agg *agg_of(const struct agg_ctx *x, uint32_t th)
 {
@@ -353,7 +360,7 @@ static int agg_piece(const struct pm_rows *r, void *arg)
 			a->task[task].exits++;
 			if (c->exit_reason && c->exit_reason[i] < c->nr_strings &&
 			    count_exit(x, x->set_of[th], task, c->exit_reason[i]))
-				return PW_ENOMEM;
+				return agg_nomem(run);
 			add_heat(a, task, PM_HEAT_GUEST, t, d);
 			break;
 		case PW_EV_KVM_ENTRY:
@@ -440,7 +447,7 @@ int pm_agg_build_sets(const struct pm_run *run, uint32_t tbins, uint32_t nsets,
 	struct agg_ctx x = { .run = run, .aggs = out, .nsets = nsets, .set_of = set_of };
 	uint32_t ncpu = run_cpus(run);
 	unsigned int mask;
-	int err = PW_ENOMEM;
+	int err;
 
 	memset(out, 0, nsets * sizeof(*out));
 	x.local_of = calloc(run->nr_strings ? run->nr_strings : 1, sizeof(*x.local_of));
@@ -448,10 +455,10 @@ int pm_agg_build_sets(const struct pm_run *run, uint32_t tbins, uint32_t nsets,
 	x.last_switch = malloc(ncpu * sizeof(*x.last_switch));
 	x.current = malloc(ncpu * sizeof(*x.current));
 	if (!x.local_of || !x.counts || !x.last_switch || !x.current)
-		goto fail;
+		goto nomem;
 	for (uint32_t k = 0; k < nsets; k++)
 		if (!(out[k] = agg_new(run, tbins, set_of, k)))
-			goto fail;
+			goto nomem;
 	for (uint32_t k = 0; k < ncpu; k++) {
 		x.current[k] = PM_NO_THREAD;
 		x.last_switch[k] = UINT64_MAX;
@@ -463,7 +470,7 @@ int pm_agg_build_sets(const struct pm_run *run, uint32_t tbins, uint32_t nsets,
 		mask |= PW_COLMASK(PW_COL_NEXT_WAIT_NS);
 	err = pm_run_scan(run, mask, agg_piece, &x);
 	if (err)
-		goto fail;
+		goto fail;	/* logged where it happened */
 	/* Tasks still on a CPU at the end ran until the last event. */
 	for (uint32_t k = 0; k < ncpu; k++) {
 		struct pm_agg *a = agg_of(&x, x.current[k]);
@@ -471,21 +478,20 @@ int pm_agg_build_sets(const struct pm_run *run, uint32_t tbins, uint32_t nsets,
 		if (a && x.last_switch[k] < run->t_last)
 			add_slice(a, x.current[k], (int32_t)k, x.last_switch[k], run->t_last);
 	}
-	err = PW_ENOMEM;
 	for (uint32_t k = 0; k < nsets; k++) {
 		struct pm_agg *a = out[k];
 
 		if (x.reasons && set_reasons(&x, k))
-			goto fail;
+			goto nomem;
 		if (!x.reasons &&
 		    !(a->exits = calloc((size_t)(a->nr_tasks + 1), sizeof(uint64_t))))
-			goto fail;
+			goto nomem;
 	}
 	ctx_release(&x);
 	return 0;
+nomem:
+	err = agg_nomem(run);
 fail:
-	if (err == PW_ENOMEM)
-		pw_err("%s: aggregating: %s", run->path, pw_strerror(err));
 	ctx_release(&x);
 	for (uint32_t k = 0; k < nsets; k++) {
 		pm_agg_free(out[k]);
@@ -500,10 +506,8 @@ int pm_agg_build(const struct pm_run *run, uint32_t tbins, struct pm_agg **out)
 	int err;
 
 	*out = NULL;
-	if (!set_of) {
-		pw_err("%s: aggregating: %s", run->path, pw_strerror(PW_ENOMEM));
-		return PW_ENOMEM;
-	}
+	if (!set_of)
+		return agg_nomem(run);
 	for (uint32_t t = 0; t < run->nr_threads; t++)
 		set_of[t] = run->threads[t].selected ? 0 : PM_NO_TASK;
 	err = pm_agg_build_sets(run, tbins, 1, set_of, out);

@@ -202,15 +202,24 @@ static inline uint32_t thread_of(struct pm_run *run, struct pm_thread_map *m, ui
 	return add_thread(run, m, cap, tid, raw, no, err, key, s);
 }
 
+/* The thread of @key in @m, or PM_NO_THREAD. */
+static inline uint32_t tmap_get(const struct pm_thread_map *m, uint64_t key)
+{
+	uint32_t s = tmap_slot(m, key);
+
+	return m->keys[s] ? m->vals[s] : PM_NO_THREAD;
+}
+
 uint32_t pm_run_find_thread(const struct pm_run *run, int32_t tid, uint32_t raw)
 {
-	const struct pm_thread_map *m = &run->tmap;
-	uint32_t s;
+	return run->tmap.keys ? tmap_get(&run->tmap, thread_key(tid, raw)) : PM_NO_THREAD;
+}
 
-	if (!m->keys)
-		return PM_NO_THREAD;
-	s = tmap_slot(m, thread_key(tid, raw));
-	return m->keys[s] ? m->vals[s] : PM_NO_THREAD;
+/* Logs that @run's work ran out of memory; returns PW_ENOMEM. */
+static int run_nomem(const struct pm_run *run)
+{
+	pw_err("%s: %s", run->path, pw_strerror(PW_ENOMEM));
+	return PW_ENOMEM;
 }
 
 /*
@@ -233,13 +242,12 @@ static inline uint32_t cached_thread(struct lookup_cache *c, const struct pm_thr
 				     int32_t tid, uint32_t raw)
 {
 	uint64_t key = thread_key(tid, raw);
-	uint32_t i = cache_slot(tid, raw), s;
+	uint32_t i = cache_slot(tid, raw);
 
-	if (c->e[i].key == key)
-		return c->e[i].val;
-	s = tmap_slot(m, key);
-	c->e[i].key = key;
-	c->e[i].val = m->keys[s] ? m->vals[s] : PM_NO_THREAD;
+	if (c->e[i].key != key) {
+		c->e[i].key = key;
+		c->e[i].val = tmap_get(m, key);
+	}
 	return c->e[i].val;
 }
 
@@ -328,10 +336,8 @@ static int scan_piece(const struct pw_columns *c, uint64_t first_row, void *arg)
 
 		if (t)
 			x->thread = t;
-		if (!n) {
-			pw_err("%s: %s", x->run->path, pw_strerror(PW_ENOMEM));
-			return PW_ENOMEM;
-		}
+		if (!n)
+			return run_nomem(x->run);
 		x->next = n;
 		x->cap = c->nrows;
 	}
@@ -356,10 +362,8 @@ int pm_run_scan(const struct pm_run *run, unsigned int mask, pm_rows_fn fn, void
 	if (!run->nrows)
 		return 0;
 	x.cache = calloc(1, sizeof(*x.cache));
-	if (!x.cache) {
-		pw_err("%s: %s", run->path, pw_strerror(PW_ENOMEM));
-		return PW_ENOMEM;
-	}
+	if (!x.cache)
+		return run_nomem(run);
 	err = for_pieces(run, mask | THREAD_COLS, scan_piece, &x);
 	free(x.cache);
 	free(x.thread);
@@ -409,7 +413,7 @@ struct index_ctx {
 	struct lookup_cache *cache;
 };
 
-/* thread_of() through the cache. */
+/* thread_of() through the cache; PM_NO_THREAD when out of memory (logged). */
 static inline uint32_t index_thread(struct index_ctx *x, int32_t tid, uint32_t raw)
 {
 	uint64_t key = thread_key(tid, raw);
@@ -418,10 +422,12 @@ static inline uint32_t index_thread(struct index_ctx *x, int32_t tid, uint32_t r
 	if (x->cache->e[i].key == key)
 		return x->cache->e[i].val;
 	t = thread_of(x->run, &x->run->tmap, &x->cap, tid, raw, x->no, &x->err);
-	if (t != PM_NO_THREAD) {
-		x->cache->e[i].key = key;
-		x->cache->e[i].val = t;
+	if (t == PM_NO_THREAD) {
+		run_nomem(x->run);
+		return t;
 	}
+	x->cache->e[i].key = key;
+	x->cache->e[i].val = t;
 	return t;
 }
 
@@ -476,17 +482,18 @@ static int index_rows(struct pm_run *run, const struct pm_name_opts *no)
 
 	run->map = no ? no->map : NULL;
 	run->scale = 1.0;
-	err = tmap_init(&run->tmap, 1024);
-	if (err)
-		goto fail;
+	if (tmap_init(&run->tmap, 1024))
+		return run_nomem(run);
 	if (run->nrows) {
 		unsigned int mask = INDEX_COLS | PW_COLMASK(PW_COL_TGID);
 
 		x.cache = calloc(1, sizeof(*x.cache));
-		err = x.cache ? for_pieces(run, mask, index_piece, &x) : PW_ENOMEM;
+		if (!x.cache)
+			return run_nomem(run);
+		err = for_pieces(run, mask, index_piece, &x);
 		free(x.cache);
 		if (err)
-			goto fail;
+			return err;	/* logged where it happened */
 	}
 
 	/* The whole capture is the window. */
@@ -509,23 +516,17 @@ static int index_rows(struct pm_run *run, const struct pm_name_opts *no)
 	}
 	err = count_events(run);
 	if (err)
-		goto fail;
+		return err;
 
 	run->nr_ents = run->ents.count;
 	run->ent_selected = calloc(run->nr_ents ? run->nr_ents : 1, sizeof(bool));
-	if (!run->ent_selected) {
-		err = PW_ENOMEM;
-		goto fail;
-	}
+	if (!run->ent_selected)
+		return run_nomem(run);
 	run->nr_cpus = (uint32_t)(x.max_cpu + 1);
 	if (run->meta.nr_cpus != PW_NONE && run->meta.nr_cpus > (int64_t)run->nr_cpus &&
 	    run->meta.nr_cpus <= 65536)
 		run->nr_cpus = (uint32_t)run->meta.nr_cpus;
 	return 0;
-fail:
-	if (err == PW_ENOMEM)
-		pw_err("%s: %s", run->path, pw_strerror(err));
-	return err;
 }
 
 static bool has_columns(const struct pw_columns *c)
