@@ -8,20 +8,31 @@
 #include "dashboard.h"
 #include "pw-log.h"
 
-/* The group keys of the selected threads of every run, sorted. */
+/*
+ * The group keys of the selected threads of every run, and each thread's:
+ * @key_of[r][t] is the number of its key in @keys, or PM_NO_TASK.
+ */
 static int group_keys(struct pm_run **runs, unsigned int n, enum pm_group_by g,
-		      struct pm_names *keys)
+		      struct pm_names *keys, uint32_t **key_of)
 {
 	char buf[512];
 
-	for (unsigned int r = 0; r < n; r++)
-		for (uint32_t t = 0; t < runs[r]->nr_threads; t++) {
+	for (unsigned int r = 0; r < n; r++) {
+		uint32_t nt = runs[r]->nr_threads;
+
+		key_of[r] = malloc((nt ? nt : 1) * sizeof(**key_of));
+		if (!key_of[r])
+			return PW_ENOMEM;
+		for (uint32_t t = 0; t < nt; t++) {
+			key_of[r][t] = PM_NO_TASK;
 			if (!runs[r]->threads[t].selected)
 				continue;
 			pm_run_group_key(runs[r], t, g, buf, sizeof(buf));
-			if (pm_names_add(keys, buf) == PM_NO_NAME)
+			key_of[r][t] = pm_names_add(keys, buf);
+			if (key_of[r][t] == PM_NO_NAME)
 				return PW_ENOMEM;
 		}
+	}
 	return 0;
 }
 
@@ -86,26 +97,6 @@ static size_t agg_bytes(const struct pm_run *run, uint32_t n, uint32_t tbins)
 	return ((size_t)n + 1) * task;
 }
 
-/* Each selected thread's group, as its key's place in the sorted order. */
-static int rank_threads(struct pm_run *run, enum pm_group_by g, const struct pm_names *keys,
-			const uint32_t *rank, uint32_t **out)
-{
-	uint32_t *r = malloc((run->nr_threads ? run->nr_threads : 1) * sizeof(*r));
-	char buf[512];
-
-	*out = r;
-	if (!r)
-		return PW_ENOMEM;
-	for (uint32_t t = 0; t < run->nr_threads; t++) {
-		r[t] = PM_NO_TASK;
-		if (!run->threads[t].selected)
-			continue;
-		pm_run_group_key(run, t, g, buf, sizeof(buf));
-		r[t] = rank[pm_names_find(keys, buf)];
-	}
-	return 0;
-}
-
 /* The aggregates of groups [@k0, @k1) of @run, in one pass. */
 static int group_aggs(struct pm_run *run, const uint32_t *rank_of, uint32_t k0, uint32_t k1,
 		      uint32_t tbins, struct pm_agg **out)
@@ -136,8 +127,8 @@ int pm_dashboard_write(struct pm_charts *cs, struct pm_run **runs, unsigned int 
 
 	if (o->group_by == PM_GROUP_TASK)
 		return chart_set(cs, runs, n, o);
-	err = group_keys(runs, n, o->group_by, &keys);
-	if (err) {
+	rank_of = calloc(n, sizeof(*rank_of));
+	if (!rank_of || group_keys(runs, n, o->group_by, &keys, rank_of)) {
 		err = nomem();
 		goto out;
 	}
@@ -145,10 +136,9 @@ int pm_dashboard_write(struct pm_charts *cs, struct pm_run **runs, unsigned int 
 	order = malloc((nk ? nk : 1) * sizeof(*order));
 	rank = malloc((nk ? nk : 1) * sizeof(*rank));
 	bytes = calloc(nk ? nk : 1, sizeof(*bytes));
-	rank_of = calloc(n, sizeof(*rank_of));
 	aggs = calloc((size_t)n * (nk ? nk : 1), sizeof(*aggs));
 	set = calloc(n, sizeof(*set));
-	if (!order || !rank || !bytes || !rank_of || !aggs || !set) {
+	if (!order || !rank || !bytes || !aggs || !set) {
 		err = nomem();
 		goto out;
 	}
@@ -159,17 +149,20 @@ int pm_dashboard_write(struct pm_charts *cs, struct pm_run **runs, unsigned int 
 	qsort(order, nk, sizeof(*order), cmp_key);
 	for (uint32_t k = 0; k < nk; k++)
 		rank[order[k]] = k;
+	/* each thread's key number becomes its group's place in that order */
 	for (unsigned int r = 0; r < n; r++) {
 		uint32_t *count = calloc(nk ? nk : 1, sizeof(*count));
 
-		if (!count || rank_threads(runs[r], o->group_by, &keys, rank, &rank_of[r])) {
-			free(count);
+		if (!count) {
 			err = nomem();
 			goto out;
 		}
-		for (uint32_t t = 0; t < runs[r]->nr_threads; t++)
-			if (rank_of[r][t] != PM_NO_TASK)
-				count[rank_of[r][t]]++;
+		for (uint32_t t = 0; t < runs[r]->nr_threads; t++) {
+			if (rank_of[r][t] == PM_NO_TASK)
+				continue;
+			rank_of[r][t] = rank[rank_of[r][t]];
+			count[rank_of[r][t]]++;
+		}
 		for (uint32_t k = 0; k < nk; k++)
 			bytes[k] += agg_bytes(runs[r], count[k], tbins);
 		free(count);
