@@ -43,7 +43,13 @@ enum pw_cd_encoding {
 	PW_CD_ENC_STRING = 3,
 	PW_CD_ENC_DURATION = 4,
 	PW_CD_ENC_WAIT = 5,
+	/* version 2.0: added to int, string, duration or wait, the chunk holds
+	 * tokens only for the rows of the events in its leading event mask */
+	PW_CD_ENC_SPARSE = 0x10,
 };
+
+/* Room before a sparse chunk's tokens for its event mask, written last. */
+#define PW_CD_MASK_ROOM PW_CD_VARINT_MAX
 
 enum pw_cd_meta_type {
 	PW_CD_MT_STRING = 1,
@@ -54,8 +60,8 @@ enum pw_cd_meta_type {
 	PW_CD_MT_STRLIST = 6,
 };
 
-/* The encoding each column of version 1.0 is written with. */
-static inline int pw_cd_column_encoding(int col)
+/* The encoding of each column in version 1.0, which 2.0 makes sparse. */
+static inline int pw_cd_column_base(int col)
 {
 	switch (col) {
 	case PW_COL_TIME_NS: return PW_CD_ENC_DELTA;
@@ -67,6 +73,15 @@ static inline int pw_cd_column_encoding(int col)
 	case PW_COL_NEXT_WAIT_NS: return PW_CD_ENC_WAIT;
 	default: return PW_CD_ENC_INT;
 	}
+}
+
+/* The encoding each column is written with: every column that can be
+ * unknown is sparse (time_ns and event never are). */
+static inline int pw_cd_column_encoding(int col)
+{
+	if (col == PW_COL_TIME_NS || col == PW_COL_EVENT)
+		return pw_cd_column_base(col);
+	return pw_cd_column_base(col) | PW_CD_ENC_SPARSE;
 }
 
 /* Columns the predictors read. */

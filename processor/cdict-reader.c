@@ -47,6 +47,12 @@ struct pw_cd_work {
 	struct pw_cd_pred pred;
 	int64_t *dec[PW_COL__MAX];	/* decoded columns of one group (max_rows) */
 	uint64_t *predbuf;		/* predictions for one group (max_rows) */
+	/* the event column of one group as stored (file event values, for
+	 * the masks of sparse chunks), and which of them occur */
+	uint16_t *evraw;		/* max_rows */
+	uint32_t ev_group;		/* the group they are of, + 1; 0: none */
+	uint64_t ev_present;		/* bit e: event e occurs (e < 64) */
+	bool ev_high;			/* an event >= 64 occurs */
 	bool defer;			/* helper thread: keep the message, log later */
 	int err;
 	char msg[640];
@@ -433,6 +439,11 @@ static int parse_strings(struct pw_cdict *cd, uint64_t off, uint32_t raw)
 
 static bool enc_fits(int col, int enc)
 {
+	if (enc & PW_CD_ENC_SPARSE) {
+		if (col == PW_COL_TIME_NS || col == PW_COL_EVENT)
+			return false;		/* never unknown */
+		enc &= ~PW_CD_ENC_SPARSE;
+	}
 	switch (col) {
 	case PW_COL_TIME_NS:
 		return enc == PW_CD_ENC_DELTA;
@@ -540,8 +551,14 @@ static int parse_index(struct pw_cdict *cd, const uint8_t *ix, uint64_t ix_off, 
 			ch->off = pw_cd_get64(e);
 			ch->size = pw_cd_get32(e + 8);
 			ch->raw = pw_cd_get32(e + 12);
+			/* a sparse chunk: the mask, then 0 to rows tokens; an
+			 * encoding this reader does not know is never decoded */
+			bool sparse = cd->enc[c] & PW_CD_ENC_SPARSE, known = enc_fits(c, cd->enc[c]);
+			uint32_t least = sparse || !known ? 1 : gr->rows;
+			uint64_t most = ((uint64_t)gr->rows + (sparse || !known)) * PW_CD_VARINT_MAX;
+
 			if (!ch->size || !in_data(ch->off, ch->size, hdr_size, ix_off) ||
-			    ch->raw < gr->rows || ch->raw > (uint64_t)gr->rows * PW_CD_VARINT_MAX ||
+			    ch->raw < least || ch->raw > most ||
 			    ch->raw > (uint64_t)ch->size * PW_CD_MAX_EXPANSION)
 				return cd_fail(cd, NULL, PW_EFORMAT, ix_off + (uint64_t)(e - ix),
 					       "chunk entry of column %s in row group %" PRIu32
@@ -566,6 +583,7 @@ static void work_release(struct pw_cd_work *wk)
 	for (int c = 0; c < PW_COL__MAX; c++)
 		free(wk->dec[c]);
 	free(wk->predbuf);
+	free(wk->evraw);
 	memset(wk, 0, sizeof(*wk));
 }
 
@@ -631,10 +649,10 @@ struct pw_cdict *pw_cdict_open(const char *path, int *errp)
 	cd->major = pw_cd_get16(hdr + 8);
 	cd->minor = pw_cd_get16(hdr + 10);
 	hdr_size = pw_cd_get32(hdr + 12);
-	if (cd->major != PW_CD_MAJOR) {
+	if (cd->major < PW_CDICT_VERSION_OLDEST || cd->major > PW_CD_MAJOR) {
 		err = cd_fail(cd, NULL, PW_EVERSION, 8,
-			      "cdict format version %u.%u; this perfwhiz reads version %u.x only%s",
-			      cd->major, cd->minor, PW_CD_MAJOR,
+			      "cdict format version %u.%u; this perfwhiz reads versions %u.x to %u.x%s",
+			      cd->major, cd->minor, PW_CDICT_VERSION_OLDEST, PW_CD_MAJOR,
 			      cd->major > PW_CD_MAJOR ? ": use a newer perfwhiz" : "");
 		goto err;
 	}
@@ -820,16 +838,27 @@ static inline bool store(void *dst, int width, uint32_t i, int64_t v, bool str)
 		}                                                                \
 	} while (0)
 
+/* Whether row @i of a sparse chunk with event mask @mask holds a token. */
+static inline bool has_token(const uint16_t *ev, uint64_t mask, uint32_t i)
+{
+	return ev[i] < 64 && (mask >> ev[i] & 1);
+}
+
 /*
  * The tokens of an int, duration or wait chunk into @dst (see store()),
- * adding the predictions @pred (or nothing). On a bad token returns why,
- * with *@pp at the token and *@ip its row; NULL when all @rows decoded.
+ * adding the predictions @pred (or nothing). With @sparse (the rows'
+ * events), only the rows of events in @mask hold a token, the others are
+ * unknown. The event column (@evout) also gives its values as stored. On
+ * a bad token returns why, with *@pp at the token and *@ip its row; NULL
+ * when all @rows decoded.
  */
 static inline __attribute__((always_inline)) const char *
 decode_ints(const struct pw_cdict *cd, const uint8_t **pp, const uint8_t *end, uint32_t rows,
-	    uint32_t *ip, const uint64_t *pred, bool event, void *dst, int width)
+	    uint32_t *ip, const uint64_t *pred, const uint16_t *sparse, uint64_t mask,
+	    uint16_t *evout, void *dst, int width)
 {
 	const uint8_t *p = *pp;
+	bool event = evout;
 
 	for (uint32_t i = 0; i < rows; i++) {
 		unsigned int hi = 0;
@@ -838,6 +867,10 @@ decode_ints(const struct pw_cdict *cd, const uint8_t **pp, const uint8_t *end, u
 
 		*pp = p;
 		*ip = i;
+		if (sparse && !has_token(sparse, mask, i)) {
+			store(dst, width, i, PW_NONE, false);
+			continue;
+		}
 		if (p < end && *p < 0x80)
 			v = *p++;
 		else if (!pw_cd_get_varint(&p, end, &v, &hi))
@@ -857,6 +890,7 @@ decode_ints(const struct pw_cdict *cd, const uint8_t **pp, const uint8_t *end, u
 		if (event) {
 			if (val < 0 || (uint64_t)val >= cd->nevents)
 				return "event beyond the metadata's events list";
+			evout[i] = (uint16_t)val;
 			val = cd->ev_map[val];
 		}
 		if (!store(dst, width, i, val, false))
@@ -883,7 +917,8 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 	char what[64];
 	uint32_t rows = gr->rows, i = 0;
 	unsigned int hi;
-	uint64_t v;
+	uint64_t v, mask = 0;
+	const uint16_t *sp = NULL;	/* sparse, and not every row holds a token */
 	int err, enc = cd->enc[c];
 
 	if (!enc) {	/* absent: every value unknown */
@@ -901,6 +936,23 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 		return err;
 	p = tok = wk->rbuf;
 	end = wk->rbuf + ch->raw;
+	if (enc & PW_CD_ENC_SPARSE) {
+		if (wk->ev_group != g + 1)	/* decode_group() decodes events first */
+			return cd_fail(cd, wk, PW_EINVAL, ch->off, "%s: events not decoded", what);
+		GET_TOKEN(mask, hi);
+		if (hi)
+			BAD_TOKEN("event mask above 2^64");
+		if (cd->nevents < 64 && mask >> cd->nevents)
+			BAD_TOKEN("event mask names events beyond the events list");
+		if (wk->ev_high || (wk->ev_present & ~mask))
+			sp = wk->evraw;
+		enc &= ~PW_CD_ENC_SPARSE;
+	}
+	if (c == PW_COL_EVENT) {
+		wk->ev_group = 0;
+		if (!wk->evraw && !(wk->evraw = malloc((size_t)cd->max_rows * sizeof(*wk->evraw))))
+			return cd_fail(cd, wk, PW_ENOMEM, ch->off, "%s", pw_strerror(PW_ENOMEM));
+	}
 
 	switch (enc) {
 	case PW_CD_ENC_DELTA: {
@@ -932,6 +984,10 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 	}
 	case PW_CD_ENC_STRING:
 		for (; i < rows; i++) {
+			if (sp && !has_token(sp, mask, i)) {
+				store(dst, width, i, 0, true);
+				continue;
+			}
 			GET_TOKEN(v, hi);
 			if (hi || v > cd->nr_strings)
 				BAD_TOKEN("string id beyond the string table");
@@ -952,16 +1008,22 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 			pred = wk->predbuf;
 		}
 		/* constant arguments: each call is a loop specialised by the compiler */
-		if (pred)
-			why = decode_ints(cd, &p, end, rows, &i, pred, false, dst, 8);
+		if (pred && sp)
+			why = decode_ints(cd, &p, end, rows, &i, pred, sp, mask, NULL, dst, 8);
+		else if (pred)
+			why = decode_ints(cd, &p, end, rows, &i, pred, NULL, 0, NULL, dst, 8);
 		else if (c == PW_COL_EVENT && width == 1)
-			why = decode_ints(cd, &p, end, rows, &i, NULL, true, dst, 1);
+			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, 0, wk->evraw, dst, 1);
 		else if (c == PW_COL_EVENT)
-			why = decode_ints(cd, &p, end, rows, &i, NULL, true, dst, 8);
+			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, 0, wk->evraw, dst, 8);
+		else if (width == 4 && sp)
+			why = decode_ints(cd, &p, end, rows, &i, NULL, sp, mask, NULL, dst, 4);
 		else if (width == 4)
-			why = decode_ints(cd, &p, end, rows, &i, NULL, false, dst, 4);
+			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, 0, NULL, dst, 4);
+		else if (sp)
+			why = decode_ints(cd, &p, end, rows, &i, NULL, sp, mask, NULL, dst, 8);
 		else
-			why = decode_ints(cd, &p, end, rows, &i, NULL, false, dst, 8);
+			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, 0, NULL, dst, 8);
 		if (why) {
 			tok = p;
 			goto bad;
@@ -973,6 +1035,20 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 		tok = p;
 		i = rows;
 		BAD_TOKEN("bytes left after the group's last row");
+	}
+	if (c == PW_COL_EVENT) {
+		uint64_t present = 0;
+		bool high = false;
+
+		for (i = 0; i < rows; i++) {
+			if (wk->evraw[i] < 64)
+				present |= 1ull << wk->evraw[i];
+			else
+				high = true;
+		}
+		wk->ev_present = present;
+		wk->ev_high = high;
+		wk->ev_group = g + 1;
 	}
 	return 0;
 bad:
@@ -1042,10 +1118,17 @@ static int decode_group(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 	const struct pw_cd_rgroup *gr = &cd->groups[g];
 	unsigned int scratch = out ? 0 : mask;
 
-	for (int c = 0; c < PW_COL__MAX; c++)
-		if ((mask & PW_COLMASK(c)) &&
-		    (cd->enc[c] == PW_CD_ENC_DURATION || cd->enc[c] == PW_CD_ENC_WAIT))
+	for (int c = 0; c < PW_COL__MAX; c++) {
+		int plain = cd->enc[c] & ~PW_CD_ENC_SPARSE;
+
+		if (!(mask & PW_COLMASK(c)))
+			continue;
+		if (plain == PW_CD_ENC_DURATION || plain == PW_CD_ENC_WAIT)
 			scratch |= PW_CD_PRED_DEPS;
+		/* a sparse chunk's rows are found by their events */
+		if ((cd->enc[c] & PW_CD_ENC_SPARSE) && !(mask & PW_COLMASK(PW_COL_EVENT)))
+			scratch |= PW_COLMASK(PW_COL_EVENT);
+	}
 	if ((scratch & PW_CD_PRED_DEPS) && !wk->predbuf) {
 		wk->predbuf = malloc((size_t)cd->max_rows * sizeof(*wk->predbuf));
 		if (!wk->predbuf)

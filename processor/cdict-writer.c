@@ -92,6 +92,15 @@ struct pw_cdict_writer {
 	 */
 	struct pw_cd_buf col[PW_COL__MAX];	/* tokens of the group being encoded */
 	struct pw_cd_buf tlo;		/* time_ns: low bytes of the deltas */
+	/*
+	 * Sparse columns: the events whose rows hold a token in the group's
+	 * chunk. An event joins with its first known value; rows of it before
+	 * that (all unknown) then get their tokens inserted.
+	 */
+	uint64_t g_mask[PW_COL__MAX];
+	uint8_t *g_ev;			/* the events of the group's rows */
+	uint32_t g_evrows[PW_EV__MAX];	/* rows of each event so far */
+	struct pw_cd_buf spread;	/* the insertion's scratch */
 	struct pw_cd_buf zbuf;
 	struct pw_cd_pred pred;
 	uint32_t g_rows;		/* rows of the group being encoded */
@@ -262,7 +271,17 @@ static int flush_group(struct pw_cdict_writer *w, uint32_t rows, uint64_t tmin, 
 			w->tlo.len += b->len;
 			b = &w->tlo;
 		}
-		err = write_frame(w, b->p, b->len, &g->ch[c]);
+		if (pw_cd_column_encoding(c) & PW_CD_ENC_SPARSE) {
+			/* the mask goes right before the tokens, in the room kept */
+			uint8_t m[PW_CD_VARINT_MAX];
+			size_t n = pw_cd_put_varint(m, w->g_mask[c]);
+
+			memcpy(b->p + PW_CD_MASK_ROOM - n, m, n);
+			err = write_frame(w, b->p + PW_CD_MASK_ROOM - n, b->len - PW_CD_MASK_ROOM + n,
+					  &g->ch[c]);
+		} else {
+			err = write_frame(w, b->p, b->len, &g->ch[c]);
+		}
 		if (err)
 			return err;
 		w->col[c].len = 0;
@@ -346,8 +365,11 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 		w->buf[i] = w->ring + (size_t)i * PW_CD_BATCH;
 	e = e ?: buf_reserve(&w->tlo, w->group_rows_max);
 	for (int c = 0; c < PW_COL__MAX; c++)
-		e = e ?: buf_reserve(&w->col[c], (size_t)w->group_rows_max * PW_CD_VARINT_MAX);
-	if (e || !w->cctx || !w->strings) {
+		e = e ?: buf_reserve(&w->col[c], (size_t)w->group_rows_max * PW_CD_VARINT_MAX +
+						 PW_CD_MASK_ROOM);
+	e = e ?: buf_reserve(&w->spread, (size_t)w->group_rows_max * PW_CD_VARINT_MAX);
+	w->g_ev = malloc(w->group_rows_max);
+	if (e || !w->cctx || !w->strings || !w->g_ev) {
 		e = wfail(w, PW_ENOMEM, NULL);
 		goto err;
 	}
@@ -379,6 +401,61 @@ out:
 static inline void put_int(struct pw_cdict_writer *w, int c, int64_t v, uint64_t pred)
 {
 	w->col[c].len += pw_cd_put_itoken(w->col[c].p + w->col[c].len, v, pred);
+}
+
+/*
+ * Event @ev joins the mask of sparse column @c: its earlier rows in the
+ * group, all unknown, get their token 0 among the tokens of the others.
+ */
+static __attribute__((noinline)) void spread(struct pw_cdict_writer *w, int c, int ev)
+{
+	struct pw_cd_buf *b = &w->col[c];
+	const uint8_t *src = b->p + PW_CD_MASK_ROOM;
+	uint8_t *dst = w->spread.p;
+	uint64_t mask = w->g_mask[c];
+
+	w->g_mask[c] |= 1ull << ev;
+	if (!w->g_evrows[ev])
+		return;		/* its first row: nothing to insert */
+	for (uint32_t j = 0; j < w->g_rows; j++) {
+		int e = w->g_ev[j];
+
+		if (mask >> e & 1) {
+			do
+				*dst++ = *src;
+			while (*src++ & 0x80);
+		} else if (e == ev) {
+			*dst++ = 0;
+		}
+	}
+	b->len = PW_CD_MASK_ROOM + (size_t)(dst - w->spread.p);
+	memcpy(b->p + PW_CD_MASK_ROOM, w->spread.p, b->len - PW_CD_MASK_ROOM);
+}
+
+/* put_int() for a sparse column, row of event @ev: nothing while the
+ * event's values are unknown. */
+static inline void put_sparse(struct pw_cdict_writer *w, int c, int ev, int64_t v,
+			      uint64_t pred)
+{
+	if (!(w->g_mask[c] >> ev & 1)) {
+		if (v == PW_NONE)
+			return;
+		spread(w, c, ev);
+	}
+	put_int(w, c, v, pred);
+}
+
+/* The same for a string id (0: unknown). */
+static inline void put_sparse_str(struct pw_cdict_writer *w, int c, int ev, uint32_t id)
+{
+	struct pw_cd_buf *b = &w->col[c];
+
+	if (!(w->g_mask[c] >> ev & 1)) {
+		if (!id)
+			return;
+		spread(w, c, ev);
+	}
+	b->len += pw_cd_put_varint(b->p + b->len, id);
 }
 
 /* string_id() of a string not remembered at @slot: interned, then remembered. */
@@ -422,12 +499,19 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pw_cd_wrow *r = &rows[i];
 		uint64_t d, pd, pwait;
+		int ev;
 
 		if (!w->g_rows) {
 			pw_cd_pred_reset(&w->pred);
 			w->g_prev = 0;
 			w->g_tmin = UINT64_MAX;
 			w->g_tmax = 0;
+			for (int c = 0; c < PW_COL__MAX; c++) {
+				w->g_mask[c] = 0;
+				if (pw_cd_column_encoding(c) & PW_CD_ENC_SPARSE)
+					w->col[c].len = PW_CD_MASK_ROOM;
+			}
+			memset(w->g_evrows, 0, sizeof(w->g_evrows));
 		}
 		d = r->time - w->g_prev;
 		w->tlo.p[w->tlo.len++] = (uint8_t)d;
@@ -438,24 +522,23 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows,
 			w->g_tmin = r->time;
 		if (r->time > w->g_tmax)
 			w->g_tmax = r->time;
-		put_int(w, PW_COL_CPU, r->cpu, 0);
-		put_int(w, PW_COL_EVENT, r->event, 0);
-		put_int(w, PW_COL_PID, r->pid, 0);
-		put_int(w, PW_COL_TGID, r->tgid, 0);
-		put_int(w, PW_COL_NEXT_PID, r->next_pid, 0);
-		put_int(w, PW_COL_TARGET_CPU, r->target_cpu, 0);
-		pd = pw_cd_pred_duration(&w->pred, r->time, r->event, r->cpu, r->pid, r->next_pid,
-					 &err);
-		pwait = pw_cd_pred_wait(&w->pred, r->time, r->event, r->pid, r->next_pid, &err);
+		ev = r->event;
+		put_int(w, PW_COL_EVENT, ev, 0);
+		put_sparse(w, PW_COL_CPU, ev, r->cpu, 0);
+		put_sparse(w, PW_COL_PID, ev, r->pid, 0);
+		put_sparse(w, PW_COL_TGID, ev, r->tgid, 0);
+		put_sparse(w, PW_COL_NEXT_PID, ev, r->next_pid, 0);
+		put_sparse(w, PW_COL_TARGET_CPU, ev, r->target_cpu, 0);
+		pd = pw_cd_pred_duration(&w->pred, r->time, ev, r->cpu, r->pid, r->next_pid, &err);
+		pwait = pw_cd_pred_wait(&w->pred, r->time, ev, r->pid, r->next_pid, &err);
 		if (err)
 			return wfail(w, err, NULL);
-		put_int(w, PW_COL_DURATION_NS, r->duration, pd);
-		put_int(w, PW_COL_NEXT_WAIT_NS, r->next_wait, pwait);
-		for (int k = 0; k < 4; k++) {
-			struct pw_cd_buf *b = &w->col[str_cols[k]];
-
-			b->len += pw_cd_put_varint(b->p + b->len, r->str[k]);
-		}
+		put_sparse(w, PW_COL_DURATION_NS, ev, r->duration, pd);
+		put_sparse(w, PW_COL_NEXT_WAIT_NS, ev, r->next_wait, pwait);
+		for (int k = 0; k < 4; k++)
+			put_sparse_str(w, str_cols[k], ev, r->str[k]);
+		w->g_ev[w->g_rows] = (uint8_t)ev;
+		w->g_evrows[ev]++;
 		if (++w->g_rows == w->group_rows_max) {
 			err = flush_group(w, w->g_rows, w->g_tmin, w->g_tmax);
 			w->g_rows = 0;
@@ -858,6 +941,8 @@ void pw_cdict_writer_abort(struct pw_cdict_writer *w)
 	pw_intern_free(w->strings);
 	for (int c = 0; c < PW_COL__MAX; c++)
 		free(w->col[c].p);
+	free(w->spread.p);
+	free(w->g_ev);
 	free(w->tlo.p);
 	free(w->zbuf.p);
 	pw_cd_pred_release(&w->pred);

@@ -22,8 +22,10 @@ struct pw_cdict_writer;
 struct pw_cdict;
 
 /* The format version this library writes (docs/cdict.md). */
-#define PW_CDICT_VERSION_MAJOR 1
+#define PW_CDICT_VERSION_MAJOR 2
 #define PW_CDICT_VERSION_MINOR 0
+/* The oldest major version it reads: 1.x, the same without sparse chunks. */
+#define PW_CDICT_VERSION_OLDEST 1
 /* Largest rows_per_chunk the format allows. */
 #define PW_CDICT_MAX_ROWS_PER_CHUNK (1u << 20)
 

@@ -1,7 +1,8 @@
 # docs/cdict.md is enough to read a cdict: an independent reader written
 # from it alone (tests/tools/cdict-ref.py) prints exactly what
 # perfwhiz-proc --csv prints, on every capture and fixture, with default
-# and tiny row groups.
+# and tiny row groups; and files of format 1.0 (dense) still read as they
+# were written.
 . "$(dirname "$0")/lib.sh"
 command -v zstd >/dev/null || skip "the zstd command (package zstd) is not installed"
 caps=$PW_TOP/tests/data/captures
@@ -22,4 +23,21 @@ for f in "${inputs[@]}"; do
 			{ diff "$PW_TMP/$n.csv" "$PW_TMP/$c.csv" | head; die "$c: the reference reader differs"; }
 	done
 	echo "ok  $n: $(($(wc -l <"$PW_TMP/$n.csv") - 1)) rows read alike"
+done
+
+# format 1.0, written before sparse chunks, and a 2.0 copy of it
+for f in "$PW_TOP"/tests/data/cdict-1.0/*.cdict; do
+	n=$(basename "$f" .cdict)
+	want=${f%.cdict}.csv
+	perfwhiz-proc -q -i "$f" --csv "$PW_TMP/$n-1.0.csv"
+	python3 "$ref" --csv "$f" >"$PW_TMP/$n-1.0.ref.csv" || die "$n 1.0: the reference reader failed"
+	perfwhiz-proc -q -i "$f" -o "$PW_TMP/$n-2.0.cdict"
+	perfwhiz-proc -q -i "$PW_TMP/$n-2.0.cdict" --csv "$PW_TMP/$n-2.0.csv"
+	[ "$(od -An -tu2 -j8 -N2 "$PW_TMP/$n-2.0.cdict" | tr -d ' ')" = 2 ] ||
+		die "$n: the copy is not format 2"
+	for got in "$n-1.0.csv" "$n-1.0.ref.csv" "$n-2.0.csv"; do
+		cmp -s "$want" "$PW_TMP/$got" ||
+			{ diff "$want" "$PW_TMP/$got" | head; die "$got differs from what 1.0 wrote"; }
+	done
+	echo "ok  $n: format 1.0 reads as written, and as its 2.0 copy"
 done

@@ -19,6 +19,7 @@ import zlib
 MAGIC = b"\x89PWCDICT"
 END_MAGIC = b"PWCDEND\x89"
 NONE = r"\N"
+SPARSE = 0x10          # encoding flag of version 2.0: sparse chunk
 
 
 class Bad(Exception):
@@ -127,8 +128,14 @@ def predict(enc, t, ev, cpu, pid, npid, names):
     return preds
 
 
-def decode(enc, raw, rows, pred):
-    vals, pos = [], 0
+def decode(enc, raw, rows, pred, ev, nevents):
+    """Values of one chunk; ev: the group's events as stored."""
+    vals, pos, mask = [], 0, None
+    if enc & SPARSE:
+        enc &= ~SPARSE
+        mask, pos = varint(raw, 0)
+        if mask >> min(nevents, 64):
+            raise Bad("event mask beyond the events list")
     if enc == 1:
         lo, pos, prev = raw[:rows], rows, 0
         for i in range(rows):
@@ -137,6 +144,9 @@ def decode(enc, raw, rows, pred):
             vals.append(prev)
     else:
         for i in range(rows):
+            if mask is not None and not (ev[i] < 64 and mask >> ev[i] & 1):
+                vals.append(None)    # a row without a token
+                continue
             tok, pos = varint(raw, pos)
             if tok == 0:
                 vals.append(None)
@@ -154,7 +164,7 @@ def read(path):
     if data[:8] != MAGIC:
         raise Bad("bad magic")
     major, minor, hsize = struct.unpack_from("<HHI", data, 8)
-    if major != 1:
+    if major not in (1, 2):    # 2.0 added the sparse encodings
         raise Bad("version %d.%d" % (major, minor))
     tr = data[-32:]
     if tr[24:] != END_MAGIC or struct.unpack_from("<I", tr, 20)[0] != zlib.crc32(tr[:20]):
@@ -191,22 +201,25 @@ def read(path):
     for g in range(ngroups):
         first, rows = struct.unpack_from("<QI", ix, gpos)
         col_vals = {}
-        order = sorted(range(ncols), key=lambda i: cols[i][1] in (4, 5))
+        # dense columns (event among them) first, predicted ones last
+        order = sorted(range(ncols), key=lambda i: (cols[i][1] & ~SPARSE in (4, 5),
+                                                    bool(cols[i][1] & SPARSE)))
         for i in order:
             cid, enc, name = cols[i]
             pred = None
-            if enc in (4, 5):
+            if enc & ~SPARSE in (4, 5):
                 get = lambda n: col_vals.get(n, [None] * rows)
-                pred = predict(enc, get("time_ns"), get("event"), get("cpu"),
+                pred = predict(enc & ~SPARSE, get("time_ns"), get("event"), get("cpu"),
                                get("pid"), get("next_pid"), names)
-            col_vals[name] = decode(enc, raws[g * ncols + i], rows, pred)
+            col_vals[name] = decode(enc, raws[g * ncols + i], rows, pred,
+                                    col_vals.get("event"), len(names))
         for r in range(rows):
             out = []
             for cid, enc, name in cols:
                 v = col_vals[name][r]
                 if name == "event":
                     out.append(names[v])
-                elif enc == 3:
+                elif enc & ~SPARSE == 3:
                     out.append(NONE if v is None else strings[v])
                 else:
                     out.append(NONE if v is None else str(v))

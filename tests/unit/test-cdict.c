@@ -1020,7 +1020,7 @@ static void test_magic_and_versions(void **state)
 {
 	struct fx *f = *state;
 	struct pw_row rows[10];
-	char bad[160];
+	char bad[160], want[64];
 	uint8_t *buf;
 	size_t len;
 	int err;
@@ -1036,15 +1036,17 @@ static void test_magic_and_versions(void **state)
 	assert_non_null(strstr(logbuf, "offset 0: not a cdict"));
 	buf[1] = 'P';
 
-	buf[8] = 2;	/* a future major version */
+	buf[8] = PW_CDICT_VERSION_MAJOR + 1;	/* a future major version */
 	spill(bad, buf, len);
 	assert_int_equal(read_back(bad, rows, 10), PW_EVERSION);
-	assert_non_null(strstr(logbuf, "offset 8: cdict format version 2.0"));
+	snprintf(want, sizeof(want), "offset 8: cdict format version %d.%d",
+		 PW_CDICT_VERSION_MAJOR + 1, PW_CDICT_VERSION_MINOR);
+	assert_non_null(strstr(logbuf, want));
 	assert_non_null(strstr(logbuf, "newer perfwhiz"));
 	buf[8] = 0;	/* and a past one */
 	spill(bad, buf, len);
 	assert_int_equal(read_back(bad, rows, 10), PW_EVERSION);
-	buf[8] = 1;
+	buf[8] = PW_CDICT_VERSION_MAJOR;
 
 	buf[10] = 7;	/* a later minor version reads as before */
 	spill(bad, buf, len);
@@ -1199,22 +1201,148 @@ static void test_bad_tokens(void **state)
 			free(img);
 			free(r);
 		}
-		/* a string id beyond the table; an event beyond the events list */
+		/* a string id beyond the table; an event beyond the events list
+		 * (task is sparse: its first token follows the event mask, and
+		 * every row holds one) */
 		if (col == PW_COL_TASK || col == PW_COL_EVENT) {
 			uint8_t *img;
-			size_t ilen;
+			size_t ilen, at = 0;
+			char want[32];
 
-			raw[0] = 0x7f;
+			if (col == PW_COL_TASK)
+				while (raw[at++] & 0x80)
+					;
+			raw[at] = 0x7f;
 			img = with_chunk(buf, len, col, raw, raw_len, &ilen);
 			spill(bad, img, ilen);
 			assert_int_equal(read_back(bad, rows, 30), PW_EFORMAT);
 			assert_non_null(strstr(logbuf, col == PW_COL_TASK ? "beyond the string table"
 							: "beyond the metadata's events list"));
-			assert_non_null(strstr(logbuf, "row 0 (byte 0"));
+			snprintf(want, sizeof(want), "row 0 (byte %zu", at);
+			assert_non_null(strstr(logbuf, want));
 			free(img);
 		}
 		free(raw);
 	}
+	free(buf);
+}
+
+/* The raw (decompressed) size of column @col's chunk in row group @g. */
+static uint32_t raw_of(const char *path, uint32_t g, int col)
+{
+	uint64_t off;
+	uint32_t size;
+	size_t len;
+	uint8_t *buf;
+	unsigned long long raw;
+
+	chunk_of(path, g, col, &off, &size);
+	buf = slurp(path, &len);
+	assert_true(off + size <= len);
+	raw = ZSTD_getFrameContentSize(buf + off, size);
+	free(buf);
+	assert_true(raw < UINT32_MAX);
+	return (uint32_t)raw;
+}
+
+/*
+ * Sparse chunks (version 2.0): only the rows of events with a known value
+ * in the group hold a token, after the group's event mask.
+ */
+static void test_sparse_chunks(void **state)
+{
+	static const int evs[3] = { PW_EV_SCHED_SWITCH, PW_EV_SCHED_WAKEUP, PW_EV_KVM_EXIT };
+	struct fx *f = *state;
+	struct pw_row rows[40];
+	uint32_t wakeups0 = 0, switches0 = 0, seen_wakeups = 0;
+	char bad[160];
+	struct pw_columns c;
+	struct pw_cdict *cd;
+	uint8_t *buf, *raw, *img;
+	size_t len, ilen;
+	uint64_t off;
+	uint32_t size, raw_len;
+
+	for (int i = 0; i < 40; i++) {
+		struct pw_row *r = &rows[i];
+
+		memset(r, 0, sizeof(*r));
+		r->time_ns = 1000 + 10 * (uint64_t)i;
+		r->event = evs[i % 3];
+		r->cpu = i % 2;
+		r->pid = 7;
+		r->tgid = r->duration_ns = r->next_wait_ns = PW_NONE;
+		r->next_pid = r->target_cpu = PW_NONE;
+		r->task = "t";
+		if (r->event == PW_EV_SCHED_SWITCH) {
+			r->next_pid = 5;
+			switches0 += i < 20;
+		}
+		/* the first two wakeups of group 0 have no target: the third
+		 * brings their tokens in, among the others */
+		if (r->event == PW_EV_SCHED_WAKEUP && seen_wakeups++ >= 2)
+			r->target_cpu = i % 4;
+		wakeups0 += r->event == PW_EV_SCHED_WAKEUP && i < 20;
+		/* group 1: no exit reason at all; one kvm_exit with a next_pid */
+		if (r->event == PW_EV_KVM_EXIT && i < 20)
+			r->exit_reason = "HLT";
+		if (i == 26)
+			r->next_pid = 9;
+	}
+	write_file(f->path, rows, 40, 20, NULL);
+	assert_int_equal(read_back(f->path, rows, 40), 0);
+
+	/* mask byte, then one 1-byte token per row of the masked events */
+	assert_int_equal(raw_of(f->path, 0, PW_COL_TARGET_CPU), 1 + wakeups0);
+	assert_int_equal(raw_of(f->path, 0, PW_COL_NEXT_PID), 1 + switches0);
+	assert_int_equal(raw_of(f->path, 1, PW_COL_NEXT_PID), 1 + 7 + 7);	/* switch + kvm_exit */
+	assert_int_equal(raw_of(f->path, 1, PW_COL_EXIT_REASON), 1);
+	assert_int_equal(raw_of(f->path, 0, PW_COL_PREV_STATE), 1);
+	assert_int_equal(raw_of(f->path, 0, PW_COL_PID), 1 + 20);
+
+	/* one sparse column alone: the events are decoded behind it */
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	assert_int_equal(pw_cdict_load(cd, PW_COLMASK(PW_COL_TARGET_CPU), &c), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(c.target_cpu[i], narrow(rows[i].target_cpu));
+	pw_columns_release(&c);
+	pw_cdict_close(cd);
+
+	/* masks that lie about the tokens */
+	buf = slurp(f->path, &len);
+	snprintf(bad, sizeof(bad), "%s/sparse.cdict", f->dir);
+	chunk_of(f->path, 0, PW_COL_TARGET_CPU, &off, &size);
+	raw_len = raw_of(f->path, 0, PW_COL_TARGET_CPU);
+	raw = malloc(raw_len + 1);
+	assert_non_null(raw);
+	assert_int_equal(ZSTD_decompress(raw + 1, raw_len, buf + off, size), raw_len);
+	assert_int_equal(raw[1], 1u << PW_EV_SCHED_WAKEUP);
+	for (int m = 0; m < 3; m++) {
+		static const char *const why[3] = {
+			"row 0 (byte 0 of 9 decompressed): event mask names events beyond the events list",
+			"bytes left after the group's last row",
+			"the chunk ends early",
+		};
+		const uint8_t *r = raw + 1;
+		size_t rl = raw_len;
+
+		if (m == 0) {		/* event 8 of an events list of 8 */
+			raw[0] = 0x80 | (1u << PW_EV_SCHED_WAKEUP);
+			raw[1] = 0x02;
+			r = raw;
+			rl++;
+		} else {
+			raw[1] = m == 1 ? 0 : (1u << PW_EV_SCHED_WAKEUP) | (1u << PW_EV_SCHED_SWITCH);
+		}
+		img = with_chunk(buf, len, PW_COL_TARGET_CPU, r, rl, &ilen);
+		spill(bad, img, ilen);
+		assert_int_equal(read_back(bad, rows, 40), PW_EFORMAT);
+		if (!strstr(logbuf, why[m]))
+			fail_msg("mask %d: %s", m, logbuf);
+		free(img);
+	}
+	free(raw);
 	free(buf);
 }
 
@@ -1384,6 +1512,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_magic_and_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_lies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sparse_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_column_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_filesystem, setup, teardown),
