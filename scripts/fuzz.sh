@@ -44,6 +44,11 @@ PY
 			"$build/perfwhiz-proc" -q -i "$top/tests/data/captures/$f.data" \
 				--chunk-rows 50 -o "$d/$f.cdict"
 		done
+		# KVM rows: sparse chunks with several events in their masks
+		"$build/tests/pwfixture" -o "$d/vmx.data" "$top/tests/data/fixtures/kvm-vmx.spec"
+		"$build/perfwhiz-proc" -q -i "$d/vmx.data" --chunk-rows 9 -o "$d/vmx.cdict"
+		rm -f "$d/vmx.data"
+		cp "$top"/tests/data/cdict-1.0/*.cdict "$d/"	# dense, format 1.0
 		cp "$top"/tests/data/legacy/*.cdict "$d/" 2>/dev/null || true ;;
 	fuzz-namemap)
 		printf '19236,,vcpu0,,,5,Firewall\n' >"$d/simple.csv"
