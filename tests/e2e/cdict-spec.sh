@@ -33,8 +33,9 @@ for f in "$PW_TOP"/tests/data/cdict-1.0/*.cdict; do
 	python3 "$ref" --csv "$f" >"$PW_TMP/$n-1.0.ref.csv" || die "$n 1.0: the reference reader failed"
 	perfwhiz-proc -q -i "$f" -o "$PW_TMP/$n-2.0.cdict"
 	perfwhiz-proc -q -i "$PW_TMP/$n-2.0.cdict" --csv "$PW_TMP/$n-2.0.csv"
-	[ "$(od -An -tu2 -j8 -N2 "$PW_TMP/$n-2.0.cdict" | tr -d ' ')" = 2 ] ||
-		die "$n: the copy is not format 2"
+	perfwhiz-proc --info "$f" | grep -qx 'format: *cdict 1\.0' || die "$n: --info: not format 1.0"
+	perfwhiz-proc --info "$PW_TMP/$n-2.0.cdict" | grep -qx 'format: *cdict 2\.0' ||
+		die "$n: the copy is not format 2.0"
 	for got in "$n-1.0.csv" "$n-1.0.ref.csv" "$n-2.0.csv"; do
 		cmp -s "$want" "$PW_TMP/$got" ||
 			{ diff "$want" "$PW_TMP/$got" | head; die "$got differs from what 1.0 wrote"; }
