@@ -50,6 +50,7 @@ struct pw_cd_work {
 	/* the event column of one group as stored (file event values, for
 	 * the masks of sparse chunks), and which of them occur */
 	uint16_t *evraw;		/* max_rows */
+	uint32_t *sel;			/* rows of a sparse chunk's tokens (max_rows) */
 	uint32_t ev_group;		/* the group they are of, + 1; 0: none */
 	uint64_t ev_present;		/* bit e: event e occurs (e < 64) */
 	bool ev_high;			/* an event >= 64 occurs */
@@ -584,6 +585,7 @@ static void work_release(struct pw_cd_work *wk)
 		free(wk->dec[c]);
 	free(wk->predbuf);
 	free(wk->evraw);
+	free(wk->sel);
 	memset(wk, 0, sizeof(*wk));
 }
 
@@ -838,39 +840,55 @@ static inline bool store(void *dst, int width, uint32_t i, int64_t v, bool str)
 		}                                                                \
 	} while (0)
 
-/* Whether row @i of a sparse chunk with event mask @mask holds a token. */
-static inline bool has_token(const uint16_t *ev, uint64_t mask, uint32_t i)
+/*
+ * The rows of a sparse chunk that hold a token (their event @ev[i] is in
+ * @mask), in order, into @sel; every row's value starts unknown in @dst.
+ * Without a branch on the event: the events of a group alternate at
+ * random. Returns how many rows hold a token.
+ */
+static uint32_t select_rows(const uint16_t *ev, uint64_t mask, uint32_t rows, uint32_t *sel,
+			    void *dst, int width, bool str)
 {
-	return ev[i] < 64 && (mask >> ev[i] & 1);
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < rows; i++) {
+		sel[k] = i;
+		k += (ev[i] < 64) & (uint32_t)(mask >> (ev[i] & 63));
+	}
+	if (str)			/* string id 0 */
+		memset(dst, 0, (size_t)rows * (size_t)width);
+	else if (width == 8)
+		for (uint32_t i = 0; i < rows; i++)
+			((int64_t *)dst)[i] = PW_NONE;
+	else
+		for (uint32_t i = 0; i < rows; i++)
+			((int32_t *)dst)[i] = PW_NONE32;
+	return k;
 }
 
 /*
  * The tokens of an int, duration or wait chunk into @dst (see store()),
- * adding the predictions @pred (or nothing). With @sparse (the rows'
- * events), only the rows of events in @mask hold a token, the others are
- * unknown. The event column (@evout) also gives its values as stored. On
- * a bad token returns why, with *@pp at the token and *@ip its row; NULL
- * when all @rows decoded.
+ * adding the predictions @pred (or nothing). With @sel (a sparse chunk),
+ * token j is row @sel[j]'s, and @rows counts the tokens. The event column
+ * (@evout) also gives its values as stored. On a bad token returns why,
+ * with *@pp at the token and *@ip its row; NULL when all decoded.
  */
 static inline __attribute__((always_inline)) const char *
 decode_ints(const struct pw_cdict *cd, const uint8_t **pp, const uint8_t *end, uint32_t rows,
-	    uint32_t *ip, const uint64_t *pred, const uint16_t *sparse, uint64_t mask,
-	    uint16_t *evout, void *dst, int width)
+	    uint32_t *ip, const uint64_t *pred, const uint32_t *sel, uint16_t *evout, void *dst,
+	    int width)
 {
 	const uint8_t *p = *pp;
 	bool event = evout;
 
-	for (uint32_t i = 0; i < rows; i++) {
+	for (uint32_t j = 0; j < rows; j++) {
+		uint32_t i = sel ? sel[j] : j;
 		unsigned int hi = 0;
 		uint64_t v;
 		int64_t val;
 
 		*pp = p;
 		*ip = i;
-		if (sparse && !has_token(sparse, mask, i)) {
-			store(dst, width, i, PW_NONE, false);
-			continue;
-		}
 		if (p < end && *p < 0x80)
 			v = *p++;
 		else if (!pw_cd_get_varint(&p, end, &v, &hi))
@@ -897,7 +915,7 @@ decode_ints(const struct pw_cdict *cd, const uint8_t **pp, const uint8_t *end, u
 			return "value does not fit the 32-bit loaded column";
 	}
 	*pp = p;
-	*ip = rows;
+	*ip = sel && rows ? sel[rows - 1] + 1 : rows;
 	return NULL;
 }
 
@@ -918,7 +936,8 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 	uint32_t rows = gr->rows, i = 0;
 	unsigned int hi;
 	uint64_t v, mask = 0;
-	const uint16_t *sp = NULL;	/* sparse, and not every row holds a token */
+	uint32_t *sel = NULL;		/* sparse, and not every row holds a token */
+	uint32_t ntok = rows;		/* tokens to decode */
 	int err, enc = cd->enc[c];
 
 	if (!enc) {	/* absent: every value unknown */
@@ -944,8 +963,13 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 			BAD_TOKEN("event mask above 2^64");
 		if (cd->nevents < 64 && mask >> cd->nevents)
 			BAD_TOKEN("event mask names events beyond the events list");
-		if (wk->ev_high || (wk->ev_present & ~mask))
-			sp = wk->evraw;
+		if (wk->ev_high || (wk->ev_present & ~mask)) {
+			if (!wk->sel && !(wk->sel = malloc((size_t)cd->max_rows * sizeof(*wk->sel))))
+				return cd_fail(cd, wk, PW_ENOMEM, ch->off, "%s",
+					       pw_strerror(PW_ENOMEM));
+			sel = wk->sel;
+			ntok = select_rows(wk->evraw, mask, rows, sel, dst, width, str);
+		}
 		enc &= ~PW_CD_ENC_SPARSE;
 	}
 	if (c == PW_COL_EVENT) {
@@ -983,11 +1007,8 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 		break;
 	}
 	case PW_CD_ENC_STRING:
-		for (; i < rows; i++) {
-			if (sp && !has_token(sp, mask, i)) {
-				store(dst, width, i, 0, true);
-				continue;
-			}
+		for (uint32_t j = 0; j < ntok; j++) {
+			i = sel ? sel[j] : j;
 			GET_TOKEN(v, hi);
 			if (hi || v > cd->nr_strings)
 				BAD_TOKEN("string id beyond the string table");
@@ -1008,22 +1029,22 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 			pred = wk->predbuf;
 		}
 		/* constant arguments: each call is a loop specialised by the compiler */
-		if (pred && sp)
-			why = decode_ints(cd, &p, end, rows, &i, pred, sp, mask, NULL, dst, 8);
+		if (pred && sel)
+			why = decode_ints(cd, &p, end, ntok, &i, pred, sel, NULL, dst, 8);
 		else if (pred)
-			why = decode_ints(cd, &p, end, rows, &i, pred, NULL, 0, NULL, dst, 8);
+			why = decode_ints(cd, &p, end, rows, &i, pred, NULL, NULL, dst, 8);
 		else if (c == PW_COL_EVENT && width == 1)
-			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, 0, wk->evraw, dst, 1);
+			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, wk->evraw, dst, 1);
 		else if (c == PW_COL_EVENT)
-			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, 0, wk->evraw, dst, 8);
-		else if (width == 4 && sp)
-			why = decode_ints(cd, &p, end, rows, &i, NULL, sp, mask, NULL, dst, 4);
+			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, wk->evraw, dst, 8);
+		else if (width == 4 && sel)
+			why = decode_ints(cd, &p, end, ntok, &i, NULL, sel, NULL, dst, 4);
 		else if (width == 4)
-			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, 0, NULL, dst, 4);
-		else if (sp)
-			why = decode_ints(cd, &p, end, rows, &i, NULL, sp, mask, NULL, dst, 8);
+			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, NULL, dst, 4);
+		else if (sel)
+			why = decode_ints(cd, &p, end, ntok, &i, NULL, sel, NULL, dst, 8);
 		else
-			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, 0, NULL, dst, 8);
+			why = decode_ints(cd, &p, end, rows, &i, NULL, NULL, NULL, dst, 8);
 		if (why) {
 			tok = p;
 			goto bad;
