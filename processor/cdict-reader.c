@@ -840,22 +840,10 @@ static inline bool store(void *dst, int width, uint32_t i, int64_t v, bool str)
 		}                                                                \
 	} while (0)
 
-/*
- * The rows of a sparse chunk that hold a token (their event @ev[i] is in
- * @mask), in order, into @sel; every row's value starts unknown in @dst.
- * Without a branch on the event: the events of a group alternate at
- * random. Returns how many rows hold a token.
- */
-static uint32_t select_rows(const uint16_t *ev, uint64_t mask, uint32_t rows, uint32_t *sel,
-			    void *dst, int width, bool str)
+/* Every one of @rows values in @dst unknown (see store()). */
+static void fill_unknown(void *dst, int width, bool str, uint32_t rows)
 {
-	uint32_t k = 0;
-
-	for (uint32_t i = 0; i < rows; i++) {
-		sel[k] = i;
-		k += (ev[i] < 64) & (uint32_t)(mask >> (ev[i] & 63));
-	}
-	if (str)			/* string id 0 */
+	if (str || width == 1)		/* string id 0; an 8-bit PW_NONE is 0 */
 		memset(dst, 0, (size_t)rows * (size_t)width);
 	else if (width == 8)
 		for (uint32_t i = 0; i < rows; i++)
@@ -863,6 +851,21 @@ static uint32_t select_rows(const uint16_t *ev, uint64_t mask, uint32_t rows, ui
 	else
 		for (uint32_t i = 0; i < rows; i++)
 			((int32_t *)dst)[i] = PW_NONE32;
+}
+
+/*
+ * The rows of a sparse chunk that hold a token (their event @ev[i] is in
+ * @mask), in order, into @sel. Without a branch on the event: the events
+ * of a group alternate at random. Returns how many rows hold a token.
+ */
+static uint32_t select_rows(const uint16_t *ev, uint64_t mask, uint32_t rows, uint32_t *sel)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < rows; i++) {
+		sel[k] = i;
+		k += (ev[i] < 64) & (uint32_t)(mask >> (ev[i] & 63));
+	}
 	return k;
 }
 
@@ -941,8 +944,7 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 	int err, enc = cd->enc[c];
 
 	if (!enc) {	/* absent: every value unknown */
-		for (i = 0; i < rows; i++)
-			store(dst, width, i, str ? 0 : PW_NONE, str);
+		fill_unknown(dst, width, str, rows);
 		return 0;
 	}
 	if (!enc_fits(c, enc))
@@ -968,7 +970,8 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 				return cd_fail(cd, wk, PW_ENOMEM, ch->off, "%s",
 					       pw_strerror(PW_ENOMEM));
 			sel = wk->sel;
-			ntok = select_rows(wk->evraw, mask, rows, sel, dst, width, str);
+			ntok = select_rows(wk->evraw, mask, rows, sel);
+			fill_unknown(dst, width, str, rows);	/* rows without a token */
 		}
 		enc &= ~PW_CD_ENC_SPARSE;
 	}
