@@ -145,6 +145,11 @@ int pw_convert_run(const struct pw_convert *c, struct pw_meta *meta)
 		if (!cd)
 			goto out;
 	}
+	if (c->source) {
+		*c->source = (struct pw_convert_source){ .kind = kind };
+		if (cd)
+			pw_cdict_version(cd, &c->source->cdict_major, &c->source->cdict_minor);
+	}
 	if (c->cdict) {
 		struct pw_cdict_writer_opts wo = { 0 };
 

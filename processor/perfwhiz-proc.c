@@ -5,7 +5,6 @@
  * work is in the library (pw-convert.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -105,37 +104,19 @@ static void progress_fn(uint64_t done, uint64_t total, void *ctx)
 	p->shown = true;
 }
 
-/* The kind of @input, and a cdict's format version (earlier builds wrote
- * and read 1.x only). */
-static void print_format(const char *input)
-{
-	unsigned char head[64];
-	ssize_t n = -1;
-	int fd = strcmp(input, "-") ? open(input, O_RDONLY | O_CLOEXEC) : -1;
-	enum pw_input_kind kind;
-
-	if (fd >= 0) {
-		n = pread(fd, head, sizeof(head), 0);
-		close(fd);
-	}
-	if (n < 12) {
-		printf("format:        perf.data stream\n");
-		return;
-	}
-	kind = pw_input_kind_of(head, (size_t)n);
-	if (kind == PW_INPUT_CDICT)
-		printf("format:        cdict %u.%u\n", head[8] | head[9] << 8, head[10] | head[11] << 8);
-	else
-		printf("format:        %s\n", pw_input_kind_name(kind));
-}
-
-static void print_info(const char *input, const struct pw_meta *m)
+/* @src: the kind of input, and a cdict's format version (earlier builds
+ * wrote and read 1.x only) */
+static void print_info(const char *input, const struct pw_convert_source *src,
+		       const struct pw_meta *m)
 {
 	uint64_t total = 0;
 
 #define STR(x) ((x) ? (x) : "-")
 	printf("file:          %s\n", input);
-	print_format(input);
+	if (src->kind == PW_INPUT_CDICT)
+		printf("format:        cdict %u.%u\n", src->cdict_major, src->cdict_minor);
+	else
+		printf("format:        %s\n", pw_input_kind_name(src->kind));
 	printf("source:        %s\n", STR(m->source));
 	printf("host:          %s\n", STR(m->hostname));
 	printf("os release:    %s\n", STR(m->os_release));
@@ -206,7 +187,8 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pw_convert conv = { .input_fd = -1 };
+	struct pw_convert_source source = { PW_INPUT_UNKNOWN, 0, 0 };
+	struct pw_convert conv = { .input_fd = -1, .source = &source };
 	struct pw_cdict_writer_opts wopts = { 0 };
 	struct progress prog_state = { 0 };
 	const char *info = NULL;
@@ -312,7 +294,7 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (info)
-		print_info(conv.input, &meta);
+		print_info(conv.input, &source, &meta);
 	else if (verbosity > 0)
 		pw_meta_summary(stderr, prog, conv.input, &meta);
 	if (err == PW_ETRUNCATED)

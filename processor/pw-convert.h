@@ -52,6 +52,14 @@ struct pw_convert {
 	 * unknown), for progress; may be NULL. */
 	void (*progress)(uint64_t done, uint64_t total, void *ctx);
 	void *progress_ctx;
+	/* When set: filled with what the input was, once it is open. */
+	struct pw_convert_source *source;
+};
+
+/* The input of a conversion: its kind, and a cdict's format version. */
+struct pw_convert_source {
+	enum pw_input_kind kind;
+	unsigned int cdict_major, cdict_minor;
 };
 
 /**
