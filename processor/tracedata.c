@@ -399,7 +399,8 @@ int pw_tracedata_parse(struct pw_tracedata *td, const uint8_t *buf, size_t size,
 		       const char *file, uint64_t off)
 {
 	static const uint8_t magic[10] = { 23, 8, 68, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
-	struct cur c = { buf, buf + size, buf, file, off, false, false };
+	/* an empty block may come with a null @buf: no pointer arithmetic on it */
+	struct cur c = { buf, size ? buf + size : buf, buf, file, off, false, false };
 	const uint8_t *p, *formats;
 	const char *version, *sys;
 	struct probe_list batch = { 0 };

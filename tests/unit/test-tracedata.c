@@ -327,6 +327,14 @@ static void test_truncated_tracing_data(void **state)
 		pw_tracedata_release(&td);
 	}
 	free(b.p);
+	/* an empty block, as a pipe's tracing data record of size 0 gives it */
+	{
+		struct pw_tracedata td = { 0 };
+
+		assert_int_equal(pw_tracedata_parse(&td, NULL, 0, "empty", 32), PW_EFORMAT);
+		assert_non_null(strstr(last_msg, "empty: offset 32: tracing data: bad magic"));
+		pw_tracedata_release(&td);
+	}
 	pw_log_set(NULL);
 }
 
