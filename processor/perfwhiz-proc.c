@@ -215,10 +215,22 @@ int main(int argc, char **argv)
 		case 'I':
 			info = optarg;
 			break;
-		case 'K':
-			wopts.rows_per_chunk = (unsigned int)strtoul(optarg, NULL, 10);
+		case 'K': {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || *optarg == '-' || !n ||
+			    n > PW_CDICT_MAX_ROWS_PER_CHUNK) {
+				fprintf(stderr, "%s: --chunk-rows: '%s' is not a number of rows "
+					"from 1 to %u\n", prog, optarg, PW_CDICT_MAX_ROWS_PER_CHUNK);
+				return EXIT_USAGE;
+			}
+			wopts.rows_per_chunk = (unsigned int)n;
 			conv.cdict_opts = &wopts;
 			break;
+		}
 		case 'q':
 			verbosity = 0;
 			break;

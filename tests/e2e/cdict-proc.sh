@@ -132,6 +132,12 @@ rc=0; perfwhiz-proc -q -i "$PW_TMP/junk" -o "$PW_TMP/junk.cdict" 2>"$PW_TMP/err"
 [ $rc -eq 1 ] && grep -q 'junk: offset 0' "$PW_TMP/err" && [ ! -e "$PW_TMP/junk.cdict" ] || die "junk input"
 rc=0; perfwhiz-proc -q -i "$caps/file.data" -o "$PW_TMP/no/such/dir/x.cdict" 2>"$PW_TMP/err" || rc=$?
 [ $rc -eq 1 ] && grep -q 'no/such/dir/x.cdict' "$PW_TMP/err" || die "unwritable output directory"
+# a row count that is not one is a usage error, not a silent default
+for n in abc 12x -5 0 1048577 99999999999; do
+	rc=0; perfwhiz-proc -q -i "$caps/file.data" --chunk-rows "$n" -o "$PW_TMP/rows.cdict" 2>"$PW_TMP/err" || rc=$?
+	[ $rc -eq 2 ] && grep -q "^perfwhiz-proc: --chunk-rows: '$n' is not a number of rows from 1 to 1048576$" "$PW_TMP/err" &&
+		[ ! -e "$PW_TMP/rows.cdict" ] || { cat "$PW_TMP/err"; die "--chunk-rows $n: exit $rc"; }
+done
 # a device or FIFO is written into (CSV) or refused (cdict), never replaced:
 # a private node, so that a regression cannot clobber the real /dev/null
 if [ "$(id -u)" = 0 ] && mknod -m 666 "$PW_TMP/null" c 1 3 2>/dev/null; then
