@@ -5,9 +5,11 @@
  * fields resolved by name once per tracepoint.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -287,6 +289,15 @@ static bool in_child(const struct pw_tracedata *td, const struct probe_list *l,
 	if (pid < 0)
 		return true;	/* cannot probe: trust the checks above */
 	if (pid == 0) {
+		/* A format that crashes libtraceevent kills this child by its
+		 * signal, which is the verdict: no core dump or crash report
+		 * (apport, systemd-coredump), and no handler of the parent's
+		 * (a sanitizer's, a fuzzer's) reporting it as the parent's crash. */
+		static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP };
+
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			signal(sigs[i], SIG_DFL);
 		if (l)
 			for (size_t i = 0; i < l->nr; i++)
 				probe_one(td, l->f[i].text, l->f[i].n, l->f[i].sys);
