@@ -87,11 +87,16 @@ perfcap --all --dest-folder d0 --use-perf ./fakeperf run 2>err && die "a failing
 [ ! -e d0/run.cdict ] && [ ! -e d0/run.stats ] || die "a failed capture left outputs"
 echo "checks before capture ok"
 
-# a capture around a workload: its tasks and switches are in the cdict
-perf bench sched messaging -g 2 -l 3000 >/dev/null 2>&1 &
+# a capture around a workload: its tasks and switches are in the cdict.
+# The workload runs in rounds until the capture is over: one run of fixed
+# length can end before a slow machine has perf recording.
+( while [ ! -e bench-stop ]; do
+	perf bench sched messaging -g 2 -l 500 >/dev/null 2>&1 || exit 1
+done ) &
 bench=$!
 perfcap -s 1 --all --dest-folder D run 2>err || { cat err; die "capture failed"; }
-wait $bench || true
+touch bench-stop
+wait $bench || die "the workload (perf bench sched messaging) failed"
 expect_eq "cdict mode" 644 "$(mode D/run.cdict)"
 expect_eq "stats mode" 644 "$(mode D/run.stats)"
 csv D/run.cdict run.csv
