@@ -12,6 +12,7 @@
 #   V=1                  show full command lines
 #   make fuzz            run each libFuzzer harness FUZZ_SECONDS (60) seconds
 #   SANITIZE=1           build with address + undefined behaviour sanitizers
+#   SANITIZE=clang       the same with clang (in build/san-clang)
 #   SANITIZE=thread      build with the thread sanitizer (in build/tsan)
 #   make tsan            the threaded code's tests under the thread sanitizer
 
@@ -52,6 +53,16 @@ ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ALL_LDFLAGS += -fsanitize=address,undefined
 B := build/san
+endif
+# The same with clang, whose UBSan checks more (arithmetic on a null
+# pointer, say). The runtime is a shared library, as perf must load it
+# before the plugin.
+ifeq ($(SANITIZE),clang)
+CC := clang
+ASAN_RT_DIR := $(shell clang -print-resource-dir 2>/dev/null)/lib/linux
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ALL_LDFLAGS += -fsanitize=address,undefined -shared-libasan -Wl,-rpath,$(ASAN_RT_DIR)
+B := build/san-clang
 endif
 ifeq ($(SANITIZE),thread)
 ALL_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
@@ -219,7 +230,7 @@ fuzz-run: $(FUZZERS:%=$(FUZZ_B)/%) $(PROGS) $(TOOLS)
 	$(Q)scripts/fuzz.sh $(abspath $(FUZZ_B)) $(FUZZ_SECONDS) $(FUZZERS)
 
 clean:
-	rm -rf build/*.a build/processor build/tests build/perfwhiz-* build/san
+	rm -rf build/*.a build/processor build/tests build/perfwhiz-* build/san build/san-clang
 	rm -rf build/plugin build/perfwhiz.so
 
 distclean:

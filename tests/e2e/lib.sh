@@ -18,6 +18,12 @@ need_root_perf() {
 	[ -d /sys/kernel/tracing/events/sched ] || skip "tracefs (sched events) not available"
 }
 
+# asan_runtime FILE: the address sanitizer's shared runtime FILE is linked
+# with (gcc's libasan or clang's libclang_rt.asan), or nothing.
+asan_runtime() {
+	ldd "$1" | awk '/libasan|libclang_rt\.asan/ { print $3; exit }'
+}
+
 # expect_eq WHAT EXPECTED ACTUAL
 expect_eq() {
 	[ "$2" = "$3" ] || die "$1: expected '$2', got '$3'"

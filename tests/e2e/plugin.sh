@@ -21,7 +21,7 @@ pwfixture=$PW_BUILD/tests/pwfixture
 export PW_TOP
 
 # A sanitizer build's plugin needs its runtime loaded first; perf itself leaks.
-asan=$(ldd "$so" | awk '/libasan/ { print $3 }')
+asan=$(asan_runtime "$so")
 run_perf() {
 	if [ -n "$asan" ]; then
 		LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 perf "$@"
