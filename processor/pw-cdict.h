@@ -39,8 +39,9 @@ struct pw_cdict_writer_opts {
 	bool single_thread;
 	/* The caller's promise: a string pointer handed to
 	 * pw_cdict_writer_add() keeps its address and content until the
-	 * writer is closed (strings of an interning table, say). A string
-	 * seen again at the same address is then not compared again. */
+	 * writer is closed or aborted (strings of an interning table, say).
+	 * A string seen again at the same address is then not compared
+	 * again, and strings are looked up in the writer's own thread. */
 	bool stable_strings;
 };
 
