@@ -66,6 +66,8 @@ struct pw_cdict_writer {
 	int err;			/* sticky: first failure */
 	uint32_t group_rows_max;
 	int level;
+	bool level_default;		/* no level asked for: PW_CD_FAST_COLS apply */
+	bool zfast;			/* cctx holds the parameters of those */
 	ZSTD_CCtx *cctx;
 	struct pw_intern *strings;
 	/*
@@ -223,14 +225,39 @@ static int write_all(struct pw_cdict_writer *w, const void *p, size_t len)
 	return 0;
 }
 
-/* Compresses @len bytes at @src into one zstd frame written at the end. */
-static int write_frame(struct pw_cdict_writer *w, const void *src, size_t len,
+/*
+ * Columns of a few short tokens repeated (cpus, string ids) compress
+ * faster with zstd's fast strategy and matches of 7 bytes or more, and no
+ * larger: on the benchmark's (b), 20 instructions an event fewer and a file
+ * 1% smaller; on (a), 0.1% smaller. time_ns is not among them: it would
+ * save 27 more on (b) but make (a) 1.3% larger.
+ */
+#define PW_CD_FAST_COLS (PW_COLMASK(PW_COL_CPU) | PW_COLMASK(PW_COL_TASK) |		\
+			 PW_COLMASK(PW_COL_NEXT_TASK) | PW_COLMASK(PW_COL_PREV_STATE) |	\
+			 PW_COLMASK(PW_COL_EXIT_REASON) | PW_COLMASK(PW_COL_TARGET_CPU))
+#define PW_CD_FAST_LEVEL 1
+#define PW_CD_FAST_MIN_MATCH 7
+
+/*
+ * Compresses @len bytes at @src into one zstd frame written at the end;
+ * @col: the column they are (the parameters depend on it), or -1.
+ */
+static int write_frame(struct pw_cdict_writer *w, int col, const void *src, size_t len,
 		       struct pw_cd_entry *e)
 {
 	size_t bound = ZSTD_compressBound(len), n;
+	bool fast = w->level_default && col >= 0 && (PW_CD_FAST_COLS >> col & 1);
 
 	if (len > UINT32_MAX || bound > UINT32_MAX)
 		return wfail(w, PW_EINVAL, "section too large");
+	/* a level leaves the parameters set by hand: minMatch 0 is its own */
+	if (fast != w->zfast &&
+	    (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
+						 fast ? PW_CD_FAST_LEVEL : w->level)) ||
+	     ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_minMatch,
+						 fast ? PW_CD_FAST_MIN_MATCH : 0))))
+		return wfail(w, PW_EINVAL, "cannot set compression parameters");
+	w->zfast = fast;
 	if (w->zbuf.cap < bound) {
 		w->zbuf.len = 0;
 		if (buf_reserve(&w->zbuf, bound))
@@ -282,10 +309,10 @@ static int flush_group(struct pw_cdict_writer *w, uint32_t rows, uint64_t tmin, 
 			size_t n = pw_cd_put_varint(m, w->g_mask[c]);
 
 			memcpy(b->p + PW_CD_MASK_ROOM - n, m, n);
-			err = write_frame(w, b->p + PW_CD_MASK_ROOM - n, b->len - PW_CD_MASK_ROOM + n,
+			err = write_frame(w, c, b->p + PW_CD_MASK_ROOM - n, b->len - PW_CD_MASK_ROOM + n,
 					  &g->ch[c]);
 		} else {
-			err = write_frame(w, b->p, b->len, &g->ch[c]);
+			err = write_frame(w, c, b->p, b->len, &g->ch[c]);
 		}
 		if (err)
 			return err;
@@ -319,6 +346,7 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	w->group_rows_max = opts && opts->rows_per_chunk ? opts->rows_per_chunk
 							 : PW_CD_DEFAULT_GROUP_ROWS;
 	w->level = opts && opts->zstd_level ? opts->zstd_level : PW_CDICT_DEFAULT_LEVEL;
+	w->level_default = !(opts && opts->zstd_level);
 	w->no_thread = (opts && opts->single_thread) || pw_usable_cpus() < 2;
 	w->stable = opts && opts->stable_strings;
 	if (w->group_rows_max > PW_CD_MAX_GROUP_ROWS || w->level < ZSTD_minCLevel() ||
@@ -907,12 +935,12 @@ int pw_cdict_writer_close(struct pw_cdict_writer *w, const struct pw_meta *meta)
 		err = flush_group(w, w->g_rows, w->g_tmin, w->g_tmax);
 	if (!err && pw_intern_count(w->strings)) {
 		err = build_strings(w, &b);
-		err = err ? wfail(w, err, NULL) : write_frame(w, b.p, b.len, &strs);
+		err = err ? wfail(w, err, NULL) : write_frame(w, -1, b.p, b.len, &strs);
 	}
 	b.len = 0;
 	if (!err) {
 		err = build_meta(w, meta, &b);
-		err = err ? wfail(w, err, NULL) : write_frame(w, b.p, b.len, &me);
+		err = err ? wfail(w, err, NULL) : write_frame(w, -1, b.p, b.len, &me);
 	}
 	b.len = 0;
 	if (!err) {

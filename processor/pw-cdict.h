@@ -32,7 +32,7 @@ struct pw_cdict;
 struct pw_cdict_writer_opts {
 	unsigned int rows_per_chunk;	/* 0: default (65536); tests use tiny values;
 					 * at most PW_CDICT_MAX_ROWS_PER_CHUNK */
-	int zstd_level;			/* 0: default (3) */
+	int zstd_level;			/* 0: default (3; for some columns, 1) */
 	/* Encode and compress in the caller's thread. By default, when the
 	 * process may run on more than one CPU, a thread of the writer's own
 	 * encodes and compresses while the caller goes on (same bytes). */

@@ -878,6 +878,58 @@ static void test_encoder_thread(void **state)
 	free(rows);
 }
 
+/*
+ * With no level asked for, the columns of short tokens are compressed with
+ * parameters of their own and the others at level 3; a level asked for
+ * applies to every column.
+ */
+static void test_column_levels(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 20000;
+	struct pw_row *rows = calloc(n, sizeof(*rows));
+	char other[160];
+	struct pw_cdict_writer_opts o = { .zstd_level = 3 };
+	struct pw_cdict_writer *w;
+	uint8_t *a, *b;
+	size_t la, lb;
+	int fast_differ = 0;
+
+	assert_non_null(rows);
+	make_rows(rows, n);
+	snprintf(other, sizeof(other), "%s/level3.cdict", f->dir);
+	w = pw_cdict_writer_open(other, &o, NULL);
+	assert_non_null(w);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(pw_cdict_writer_add(w, &rows[i]), 0);
+	assert_int_equal(pw_cdict_writer_close(w, NULL), 0);
+	write_file(f->path, rows, n, 0, NULL);
+	a = slurp(f->path, &la);
+	b = slurp(other, &lb);
+	for (int c = 0; c < PW_COL__MAX; c++) {
+		uint64_t oa, ob;
+		uint32_t sa, sb;
+		bool fast = c == PW_COL_CPU || c == PW_COL_TASK || c == PW_COL_NEXT_TASK ||
+			    c == PW_COL_PREV_STATE || c == PW_COL_EXIT_REASON ||
+			    c == PW_COL_TARGET_CPU;
+		bool same;
+
+		chunk_of(f->path, 0, c, &oa, &sa);
+		chunk_of(other, 0, c, &ob, &sb);
+		assert_true(oa + sa <= la && ob + sb <= lb);
+		same = sa == sb && !memcmp(a + oa, b + ob, sa);
+		if (!fast && !same)
+			fail_msg("column %d: not compressed at level 3 by default", c);
+		fast_differ += fast && !same;
+	}
+	assert_true(fast_differ > 0);
+	free(a);
+	free(b);
+	assert_file_rows(f->path, rows, n);
+	assert_file_rows(other, rows, n);
+	free(rows);
+}
+
 static void spill(const char *path, const uint8_t *buf, size_t len)
 {
 	FILE *fp = fopen(path, "wb");
@@ -1517,6 +1569,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_filesystem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encoder_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_column_levels, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
