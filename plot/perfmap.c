@@ -159,7 +159,7 @@ static void show_progress(const struct pm_run *run, uint64_t done, uint64_t tota
 	progress.pct = pct;
 }
 
-static void log_stderr(enum pw_log_level level, const char *fmt, va_list ap)
+PW_LOG_FN static void log_stderr(enum pw_log_level level, const char *fmt, va_list ap)
 {
 	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
 

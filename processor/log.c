@@ -41,7 +41,7 @@ void pw_log(enum pw_log_level level, const char *fmt, ...)
 static const char *stderr_prog = "perfwhiz";
 static const int *stderr_verbosity;
 
-static void stderr_log(enum pw_log_level level, const char *fmt, va_list ap)
+PW_LOG_FN static void stderr_log(enum pw_log_level level, const char *fmt, va_list ap)
 {
 	static const char *const prefix[] = { "error: ", "warning: ", "", "" };
 	int v = stderr_verbosity ? *stderr_verbosity : 1;

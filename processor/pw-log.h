@@ -47,6 +47,9 @@ const char *pw_strerror(int err);
 enum pw_log_level { PW_LOG_ERROR, PW_LOG_WARN, PW_LOG_INFO, PW_LOG_DEBUG };
 
 typedef void (*pw_log_fn)(enum pw_log_level level, const char *fmt, va_list ap);
+/* Marks the definition of a pw_log_fn, so that its vprintf of fmt is
+ * checked as a printf's of the caller's arguments. */
+#define PW_LOG_FN __attribute__((format(printf, 2, 0)))
 
 /**
  * pw_log_set - install the logging hook

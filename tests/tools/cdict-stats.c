@@ -23,7 +23,7 @@
 #include "pw-cdict.h"
 #include "pw-log.h"
 
-static void log_stderr(enum pw_log_level level, const char *fmt, va_list ap)
+PW_LOG_FN static void log_stderr(enum pw_log_level level, const char *fmt, va_list ap)
 {
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

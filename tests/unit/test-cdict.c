@@ -32,7 +32,7 @@
 static char logbuf[8192];
 static int nr_errors;
 
-static void capture(enum pw_log_level level, const char *fmt, va_list ap)
+PW_LOG_FN static void capture(enum pw_log_level level, const char *fmt, va_list ap)
 {
 	size_t len = strlen(logbuf);
 

@@ -43,7 +43,7 @@ static char logbuf[1 << 16];
 static size_t loglen;
 static unsigned int nerrors, nwarnings;
 
-static void capture(enum pw_log_level level, const char *fmt, va_list ap)
+PW_LOG_FN static void capture(enum pw_log_level level, const char *fmt, va_list ap)
 {
 	int n;
 
@@ -443,7 +443,7 @@ static void test_sample(void **state)
 static void test_sample_is_shared_copy(void **state)
 {
 	const char *shared = getenv("PW_SHARED");
-	char *a_path = top_path("tests/data/legacy/sample.cdict"), *b_path;
+	char *a_path = top_path("tests/data/legacy/sample.cdict"), *b_path = NULL;
 	unsigned char *a, *b;
 	size_t an, bn;
 

@@ -26,7 +26,7 @@ static char logbuf[1 << 16];
 static size_t loglen;
 static unsigned int nerrors, nwarnings;
 
-static void capture(enum pw_log_level level, const char *fmt, va_list ap)
+PW_LOG_FN static void capture(enum pw_log_level level, const char *fmt, va_list ap)
 {
 	int n;
 

@@ -116,7 +116,7 @@ static struct buf tracing_data(const char *kvm_exit_file, const char *broken_swi
 
 static char last_msg[1024];
 
-static void capture(enum pw_log_level level, const char *fmt, va_list ap)
+PW_LOG_FN static void capture(enum pw_log_level level, const char *fmt, va_list ap)
 {
 	if (level <= PW_LOG_WARN)
 		vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
