@@ -82,6 +82,7 @@ PLOT_OBJ  := $(PLOT_SRC:%.c=$(B)/%.o)
 PROGS     := $(B)/perfwhiz-proc $(B)/perfcap $(if $(PLOT_SRC),$(B)/perfmap)
 TEST_SRC  := $(wildcard tests/unit/test-*.c)
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+TEST_HDR  := $(wildcard tests/unit/*.h)
 TOOLS_SRC := $(wildcard tests/tools/*.c)
 TOOLS     := $(TOOLS_SRC:tests/tools/%.c=$(B)/tests/%)
 # the fuzz harnesses, built normally to replay kept inputs (tests/data/bad)
@@ -136,7 +137,7 @@ $(B)/perfwhiz.so: $(B)/plugin/perfwhiz-dlfilter.o $(LIB) plugin/perfwhiz.map
 	$(Q)$(CC) $(ALL_LDFLAGS) -shared -o $@ $< $(LIB) $(PLUGIN_LIBS) \
 		-Wl,--version-script=plugin/perfwhiz.map -Wl,--as-needed -Wl,-z,defs
 
-$(B)/tests/%: tests/unit/%.c $(LIB) $(DEPS_STAMP)
+$(B)/tests/%: tests/unit/%.c $(LIB) $(TEST_HDR) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) -Itests -o $@ $< $(LIB) \
@@ -144,7 +145,7 @@ $(B)/tests/%: tests/unit/%.c $(LIB) $(DEPS_STAMP)
 
 # perfmap's modules are tested on their own: everything in plot/ but its main.
 PLOT_LIB_OBJ := $(filter-out $(B)/plot/perfmap.o,$(PLOT_OBJ))
-$(B)/tests/test-plot-%: tests/unit/test-plot-%.c $(PLOT_LIB_OBJ) $(LIB) $(DEPS_STAMP)
+$(B)/tests/test-plot-%: tests/unit/test-plot-%.c $(PLOT_LIB_OBJ) $(LIB) $(TEST_HDR) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) -Itests -Iplot -o $@ $< \
