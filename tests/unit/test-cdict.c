@@ -27,35 +27,14 @@
 #include "pw-cdict.h"
 #include "pw-log.h"
 
-/* ---- log capture ---- */
-
-static char logbuf[8192];
-static int nr_errors;
-
-PW_LOG_FN static void capture(enum pw_log_level level, const char *fmt, va_list ap)
-{
-	size_t len = strlen(logbuf);
-
-	if (level == PW_LOG_ERROR)
-		nr_errors++;
-	if (len < sizeof(logbuf) - 2) {
-		vsnprintf(logbuf + len, sizeof(logbuf) - len - 1, fmt, ap);
-		strcat(logbuf, "\n");
-	}
-}
-
-static void log_reset(void)
-{
-	logbuf[0] = '\0';
-	nr_errors = 0;
-}
+#include "test-log.h"
 
 /* The last error names @path and a byte offset. */
 static void assert_logged_offset(const char *path)
 {
 	char want[600];
 
-	assert_true(nr_errors > 0);
+	assert_true(nerrors > 0);
 	snprintf(want, sizeof(want), "%s: offset ", path);
 	if (!strstr(logbuf, want))
 		fail_msg("log lacks \"%s\": %s", want, logbuf);
@@ -654,7 +633,7 @@ static void test_load_threads(void **state)
 		pw_columns_release(&c);
 		log_reset();
 		assert_int_equal(pw_cdict_load(cd, PW_COLMASK(PW_COL_TGID), &c), PW_ECOMPRESS);
-		assert_int_equal(nr_errors, 1);
+		assert_int_equal(nerrors, 1);
 		snprintf(want, sizeof(want), "offset %" PRIu64 ": ", off);
 		assert_non_null(strstr(logbuf, want));
 		assert_non_null(strstr(logbuf, "tgid chunk of row group 30"));
@@ -715,7 +694,7 @@ static void test_scan(void **state)
 		log_reset();
 		assert_int_equal(scan_rows(cd, rows, PW_COLMASK_ALL, &k), PW_ECOMPRESS);
 		assert_int_equal(k.groups, 30);
-		assert_int_equal(nr_errors, 1);
+		assert_int_equal(nerrors, 1);
 		snprintf(want, sizeof(want), "offset %" PRIu64 ": ", off);
 		assert_non_null(strstr(logbuf, want));
 		assert_non_null(strstr(logbuf, "tgid chunk of row group 30"));
