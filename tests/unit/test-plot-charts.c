@@ -306,8 +306,9 @@ static void test_render_whole_only(void **state)
 	assert_int_equal(pm_charts_basic(&cs, "w-", NULL, &agg, 1), 0);
 	assert_true(cs.n >= 2);
 	/* whole PNG and SVG endings, written where the script is run; the
-	 * script and its data are found through the loadpath */
-	stand_in(gp, "[ \"$1\" = -e ] && [ \"$2\" = \"set loadpath '..'\" ] || exit 3\n"
+	 * script and its data are found through the loadpath, and the script
+	 * is told to send png and svg through cat */
+	stand_in(gp, "[ \"$1\" = -e ] && [ \"$2\" = \"set loadpath '..'; via_cat = 1\" ] || exit 3\n"
 		 "[ -f \"../$3\" ] && [ ! -e \"$3\" ] || exit 4\n"
 		 "n=${3%.gp}; [ -f \"../$n.dat\" ] || exit 5\n"
 		 "printf 'PNG\\0\\0\\0\\0IEND\\256B`\\202' >\"$n.png\"\n"
