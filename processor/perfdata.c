@@ -837,7 +837,18 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 		r->meta.undecodable++;
 		return 0;
 	}
-	q = (struct pw_qev){ .time = s.time };
+	/* Field by field: gcc turns an initializer of the rest into a rep stos,
+	 * slow to start, once an event (a new field of the struct goes here). */
+	_Static_assert(sizeof(q) == 64, "every field of struct pw_qev is set below");
+	q.time = s.time;
+	q.seq = 0;
+	q.kind = 0;
+	q.a_pid = 0;
+	q.a_comm = 0;
+	q.b_pid = 0;
+	q.b_comm = 0;
+	q.str = 0;
+	q.val = 0;
 	q.cpu = (int32_t)s.cpu;
 	if (!(r->attrs[ai].a.sample_type & PERF_SAMPLE_CPU)) {
 		uint64_t cpu;
