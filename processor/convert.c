@@ -52,6 +52,20 @@ struct sink {
 	uint64_t rows;
 };
 
+/* Every 4096 rows: a stop asked for, and every 65536 the progress. */
+static __attribute__((noinline)) int sink_tick(struct sink *s)
+{
+	if (s->c->stop && *s->c->stop)
+		return PW_ESTOPPED;
+	if (s->c->progress && s->reader && !(s->rows & 0xffff)) {
+		uint64_t done, total;
+
+		pw_reader_progress(s->reader, &done, &total);
+		s->c->progress(done, total, s->c->progress_ctx);
+	}
+	return 0;
+}
+
 static int sink_row(const struct pw_row *in, void *ctx)
 {
 	struct sink *s = ctx;
@@ -59,8 +73,8 @@ static int sink_row(const struct pw_row *in, void *ctx)
 	const struct pw_row *row = in;
 	int err;
 
-	if (s->c->stop && *s->c->stop)
-		return PW_ESTOPPED;
+	if (!(++s->rows & 0xfff) && (err = sink_tick(s)))
+		return err;
 	if (s->map) {
 		mapped = *in;
 		pw_namemap_apply(s->map, &mapped);
@@ -72,12 +86,6 @@ static int sink_row(const struct pw_row *in, void *ctx)
 		return err;
 	if (s->csv && (err = pw_csv_row(row, s->csv)))
 		return err;
-	if (s->c->progress && s->reader && !(++s->rows & 0xffff)) {
-		uint64_t done, total;
-
-		pw_reader_progress(s->reader, &done, &total);
-		s->c->progress(done, total, s->c->progress_ctx);
-	}
 	return 0;
 }
 

@@ -41,8 +41,8 @@ struct pw_convert {
 	const char *map;	/* name map CSV applied to every row, or NULL */
 	const struct pw_cdict_writer_opts *cdict_opts;	/* NULL: defaults */
 	size_t reorder_max;	/* perf.data ordering queue bound, 0: default */
-	/* When set (by a signal handler) the conversion stops with
-	 * PW_ESTOPPED and leaves no output. */
+	/* When set (by a signal handler) the conversion stops, within a few
+	 * thousand rows, with PW_ESTOPPED and leaves no output. */
 	volatile int *stop;
 	/* Called for every row after naming, before the outputs (progress,
 	 * statistics); may be NULL. A non-zero return stops the conversion. */
