@@ -143,28 +143,48 @@ static int fail(struct pw_reader *r, uint64_t off, int err, const char *fmt, ...
  */
 static __thread bool file_swapped;
 
-static inline uint64_t ld64(const uint8_t *p)
+/*
+ * The loads in the byte order @sw. The ones without it read file_swapped
+ * again each time (a store through any char pointer could have changed
+ * it): hot paths read it once and pass it.
+ */
+static inline uint64_t ld64x(const uint8_t *p, bool sw)
 {
 	uint64_t v;
 
 	memcpy(&v, p, 8);
-	return file_swapped ? __builtin_bswap64(v) : v;
+	return sw ? __builtin_bswap64(v) : v;
 }
 
-static inline uint32_t ld32(const uint8_t *p)
+static inline uint32_t ld32x(const uint8_t *p, bool sw)
 {
 	uint32_t v;
 
 	memcpy(&v, p, 4);
-	return file_swapped ? __builtin_bswap32(v) : v;
+	return sw ? __builtin_bswap32(v) : v;
 }
 
-static inline uint16_t ld16(const uint8_t *p)
+static inline uint16_t ld16x(const uint8_t *p, bool sw)
 {
 	uint16_t v;
 
 	memcpy(&v, p, 2);
-	return file_swapped ? __builtin_bswap16(v) : v;
+	return sw ? __builtin_bswap16(v) : v;
+}
+
+static inline uint64_t ld64(const uint8_t *p)
+{
+	return ld64x(p, file_swapped);
+}
+
+static inline uint32_t ld32(const uint8_t *p)
+{
+	return ld32x(p, file_swapped);
+}
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	return ld16x(p, file_swapped);
 }
 
 /* perf_event_header fields of the record at @p */
@@ -688,20 +708,20 @@ static int parse_sample(const struct perf_event_attr *a, const uint8_t *p, size_
 
 /* parse_sample() for an attr whose fields are at fixed offsets. */
 static inline int parse_fixed(const struct rattr *ra, const uint8_t *rec, size_t size,
-			      struct sample *s)
+			      struct sample *s, bool sw)
 {
 	if (size < ra->min_size)
 		return PW_EFORMAT;
 	s->has_id = ra->o_id >= 0;
-	s->id = s->has_id ? ld64(rec + ra->o_id) : 0;
-	s->pid = ra->o_tid >= 0 ? ld32(rec + ra->o_tid) : 0;
-	s->tid = ra->o_tid >= 0 ? ld32(rec + ra->o_tid + 4) : 0;
-	s->time = ra->o_time >= 0 ? ld64(rec + ra->o_time) : 0;
-	s->cpu = ra->o_cpu >= 0 ? ld32(rec + ra->o_cpu) : 0;
+	s->id = s->has_id ? ld64x(rec + ra->o_id, sw) : 0;
+	s->pid = ra->o_tid >= 0 ? ld32x(rec + ra->o_tid, sw) : 0;
+	s->tid = ra->o_tid >= 0 ? ld32x(rec + ra->o_tid + 4, sw) : 0;
+	s->time = ra->o_time >= 0 ? ld64x(rec + ra->o_time, sw) : 0;
+	s->cpu = ra->o_cpu >= 0 ? ld32x(rec + ra->o_cpu, sw) : 0;
 	s->raw = NULL;
 	s->raw_size = 0;
 	if (ra->o_raw >= 0) {
-		s->raw_size = ld32(rec + ra->o_raw);
+		s->raw_size = ld32x(rec + ra->o_raw, sw);
 		if (s->raw_size > size - ra->min_size)
 			return PW_EFORMAT;
 		s->raw = rec + ra->min_size;
@@ -715,7 +735,8 @@ static inline int parse_fixed(const struct rattr *ra, const uint8_t *rec, size_t
  * an id that is not in its list.
  */
 static inline __attribute__((always_inline)) int sample_attr(struct pw_reader *r,
-							     const uint8_t *rec, size_t size)
+							     const uint8_t *rec, size_t size,
+							     bool sw)
 {
 	uint64_t v, id;
 	size_t pos;
@@ -730,7 +751,7 @@ static inline __attribute__((always_inline)) int sample_attr(struct pw_reader *r
 		return -1;
 	if (pos + 8 > size)
 		return -1;
-	id = ld64(rec + pos);
+	id = ld64x(rec + pos, sw);
 	if (r->idc[id % ID_CACHE].ai1 && r->idc[id % ID_CACHE].id == id)
 		return (int)r->idc[id % ID_CACHE].ai1 - 1;
 	if (!pw_u64map_get(&r->ids, id, &v))
@@ -801,7 +822,8 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 	struct sample s;
 	struct pw_tp *tp = NULL;
 	struct pw_qev q;
-	int ai = sample_attr(r, rec, size), err;
+	const bool sw = file_swapped;
+	int ai = sample_attr(r, rec, size, sw), err;
 
 	if (ai < 0) {
 		if (!r->meta.unknown_ids++ && r->nr_attrs > 1 && r->id_pos < 0 &&
@@ -825,7 +847,7 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 		tp->dropped++;
 		return 0;
 	}
-	if (r->attrs[ai].fixed ? parse_fixed(&r->attrs[ai], rec, size, &s)
+	if (r->attrs[ai].fixed ? parse_fixed(&r->attrs[ai], rec, size, &s, sw)
 			       : parse_sample(&r->attrs[ai].a, rec, size, &s)) {
 		r->meta.undecodable++;
 		if (r->meta.undecodable == 1)
@@ -833,7 +855,7 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 				"skipped (and counted)", r->name, (unsigned long long)off);
 		return 0;
 	}
-	if (!s.raw || s.raw_size < 8 || ld16(s.raw) != (uint16_t)tp->id) {
+	if (!s.raw || s.raw_size < 8 || ld16x(s.raw, sw) != (uint16_t)tp->id) {
 		r->meta.undecodable++;
 		return 0;
 	}
@@ -1065,7 +1087,7 @@ static int do_record(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 	case PERF_RECORD_SAMPLE:
 		if (!r->threads_only)
 			return do_sample(r, rec, size, off);
-		if (sample_attr(r, rec, size) < 0)
+		if (sample_attr(r, rec, size, file_swapped) < 0)
 			r->meta.unknown_ids++;
 		else
 			r->nr_samples++;
