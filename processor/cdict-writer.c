@@ -545,7 +545,6 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pw_cd_wrow *r = &rows[i];
 		uint64_t d, pd, pwait;
-		uint32_t ids[4];
 		int ev;
 
 		if (!w->g_rows) {
@@ -569,18 +568,6 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows,
 			w->g_tmin = r->time;
 		if (r->time > w->g_tmax)
 			w->g_tmax = r->time;
-		if (w->stable) {
-			for (int k = 0; k < 4; k++) {
-				int64_t id = string_id(w, k, r->str[k].s);
-
-				if (id < 0)
-					return wfail(w, (int)id, "cannot keep a string");
-				ids[k] = (uint32_t)id;
-			}
-		} else {
-			for (int k = 0; k < 4; k++)
-				ids[k] = r->str[k].id;
-		}
 		ev = r->event;
 		put_int(w, PW_COL_EVENT, ev, 0);
 		put_sparse(w, PW_COL_CPU, ev, r->cpu, 0);
@@ -594,8 +581,21 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows,
 			return wfail(w, err, NULL);
 		put_sparse(w, PW_COL_DURATION_NS, ev, r->duration, pd);
 		put_sparse(w, PW_COL_NEXT_WAIT_NS, ev, r->next_wait, pwait);
-		for (int k = 0; k < 4; k++)
-			put_sparse_str(w, str_cols[k], ev, ids[k]);
+		/* unrolled, each column's cache and buffer are at fixed offsets */
+		if (w->stable) {
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {
+				int64_t id = string_id(w, k, r->str[k].s);
+
+				if (id < 0)
+					return wfail(w, (int)id, "cannot keep a string");
+				put_sparse_str(w, str_cols[k], ev, (uint32_t)id);
+			}
+		} else {
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++)
+				put_sparse_str(w, str_cols[k], ev, r->str[k].id);
+		}
 		w->g_ev[w->g_rows] = (uint8_t)ev;
 		w->g_evrows[ev]++;
 		if (++w->g_rows == w->group_rows_max) {
