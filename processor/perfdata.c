@@ -707,8 +707,9 @@ static int parse_sample(const struct perf_event_attr *a, const uint8_t *p, size_
 }
 
 /* parse_sample() for an attr whose fields are at fixed offsets. */
-static inline int parse_fixed(const struct rattr *ra, const uint8_t *rec, size_t size,
-			      struct sample *s, bool sw)
+static inline __attribute__((always_inline)) int parse_fixed(const struct rattr *ra,
+							     const uint8_t *rec, size_t size,
+							     struct sample *s, bool sw)
 {
 	if (size < ra->min_size)
 		return PW_EFORMAT;
@@ -847,7 +848,9 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 		tp->dropped++;
 		return 0;
 	}
-	if (r->attrs[ai].fixed ? parse_fixed(&r->attrs[ai], rec, size, &s, sw)
+	/* parse_fixed() in each byte order, so that neither tests it per field */
+	if (r->attrs[ai].fixed ? (sw ? parse_fixed(&r->attrs[ai], rec, size, &s, true)
+				     : parse_fixed(&r->attrs[ai], rec, size, &s, false))
 			       : parse_sample(&r->attrs[ai].a, rec, size, &s)) {
 		r->meta.undecodable++;
 		if (r->meta.undecodable == 1)
