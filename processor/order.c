@@ -259,7 +259,7 @@ static int release_half(struct pw_order *o)
 	return release_upto(o, o->v[(o->n - 1) / 2].time);
 }
 
-int pw_order_push(struct pw_order *o, struct pw_qev *q)
+int pw_order_push_slow(struct pw_order *o, struct pw_qev *q)
 {
 	q->seq = o->seq++;
 	if (o->n == o->cap) {

@@ -189,7 +189,23 @@ struct pw_order {
 
 void pw_order_init(struct pw_order *o, size_t max, pw_qev_fn fn, void *ctx);
 void pw_order_release(struct pw_order *o);
-int pw_order_push(struct pw_order *o, struct pw_qev *q);
+/* Queues @q (its seq is set); 0 or PW_ENOMEM. */
+int pw_order_push_slow(struct pw_order *o, struct pw_qev *q);
+
+/* The same, inline when @q extends the last run in the room there is. */
+static inline int pw_order_push(struct pw_order *o, struct pw_qev *q)
+{
+	if (o->n && o->n < o->cap && o->nr_runs && o->runs[o->nr_runs - 1].end == o->n &&
+	    q->time >= o->v[o->n - 1].time && !(o->released && q->time < o->last_out)) {
+		q->seq = o->seq++;
+		o->v[o->n++] = *q;
+		o->runs[o->nr_runs - 1].end = o->n;
+		if (q->time > o->max_ts)
+			o->max_ts = q->time;
+		return 0;
+	}
+	return pw_order_push_slow(o, q);
+}
 int pw_order_round(struct pw_order *o);
 int pw_order_flush_all(struct pw_order *o);
 /* Events queued, not yet released. */
