@@ -150,8 +150,19 @@ struct pw_qev {
 
 /* Decode a tracepoint payload into @q (kind, subject, values).
  * Returns 0, or PW_EFORMAT when the payload is too short for a field. */
-int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
-		 uint32_t size, struct pw_intern *strs, struct pw_qev *q);
+int pw_tp_decode_fields(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
+			uint32_t size, struct pw_intern *strs, struct pw_qev *q);
+
+/* The same, with no call for kvm_entry, whose fields are not used. */
+static inline int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
+			       uint32_t size, struct pw_intern *strs, struct pw_qev *q)
+{
+	if (tp->kind == PW_EV_KVM_ENTRY) {
+		q->kind = PW_EV_KVM_ENTRY;
+		return 0;
+	}
+	return pw_tp_decode_fields(td, tp, raw, size, strs, q);
+}
 
 /* ---- order.c: perf's round-based time ordering, bounded ---- */
 
@@ -192,13 +203,30 @@ void pw_order_release(struct pw_order *o);
 /* Queues @q (its seq is set); 0 or PW_ENOMEM. */
 int pw_order_push_slow(struct pw_order *o, struct pw_qev *q);
 
+/*
+ * *@d = *@s in eight words: in do_record() gcc made the plain assignment a
+ * rep movs, slow to start, once an event.
+ */
+static inline void pw_qev_copy(struct pw_qev *d, const struct pw_qev *s)
+{
+	typedef uint64_t w2 __attribute__((vector_size(16), aligned(8), may_alias));
+	const w2 *a = (const w2 *)s;
+	w2 *b = (w2 *)d, x0 = a[0], x1 = a[1], x2 = a[2], x3 = a[3];
+
+	_Static_assert(sizeof(*s) == 4 * sizeof(w2), "struct pw_qev is four pairs of words");
+	b[0] = x0;
+	b[1] = x1;
+	b[2] = x2;
+	b[3] = x3;
+}
+
 /* The same, inline when @q extends the last run in the room there is. */
 static inline int pw_order_push(struct pw_order *o, struct pw_qev *q)
 {
 	if (o->n && o->n < o->cap && o->nr_runs && o->runs[o->nr_runs - 1].end == o->n &&
 	    q->time >= o->v[o->n - 1].time && !(o->released && q->time < o->last_out)) {
 		q->seq = o->seq++;
-		o->v[o->n++] = *q;
+		pw_qev_copy(&o->v[o->n++], q);
 		o->runs[o->nr_runs - 1].end = o->n;
 		if (q->time > o->max_ts)
 			o->max_ts = q->time;

@@ -729,8 +729,8 @@ static uint32_t printed_part(struct pw_tracedata *td, struct pw_tp *tp, const ui
 	return id;
 }
 
-int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
-		 uint32_t size, struct pw_intern *strs, struct pw_qev *q)
+int pw_tp_decode_fields(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
+			uint32_t size, struct pw_intern *strs, struct pw_qev *q)
 {
 	bool swap = tp->swap;
 	int64_t v, isa = 0;
