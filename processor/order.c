@@ -179,8 +179,11 @@ static int release_upto(struct pw_order *o, uint64_t limit)
 	while (hn) {
 		size_t r = heap[0].run;
 		const struct pw_qev *e = &o->v[o->pos[r]], *end = o->v + o->runs[r].end;
+		/* the next run's head: this run's events before it go out in a row */
+		struct pw_order_head n2 = { UINT64_MAX, UINT64_MAX, 0 };
 
-		/* this run's events up to the next run's head go out in a row */
+		if (hn > 1)
+			n2 = hn > 2 && head_before(&heap[2], &heap[1]) ? heap[2] : heap[1];
 		for (;;) {
 			o->last_out = e->time;
 			o->released = true;
@@ -188,14 +191,8 @@ static int release_upto(struct pw_order *o, uint64_t limit)
 			e++;
 			if (err || e == end || e->time > limit)
 				break;
-			if (hn > 1) {
-				const struct pw_order_head *n2 = &heap[1];
-
-				if (hn > 2 && head_before(&heap[2], n2))
-					n2 = &heap[2];
-				if (n2->time < e->time || (n2->time == e->time && n2->seq < e->seq))
-					break;
-			}
+			if (n2.time < e->time || (n2.time == e->time && n2.seq < e->seq))
+				break;
 		}
 		o->pos[r] = (size_t)(e - o->v);
 		if (err)
