@@ -89,6 +89,17 @@ static int sink_row(const struct pw_row *in, void *ctx)
 	return 0;
 }
 
+/* sink_row() when the rows go to a cdict only, unnamed and untapped. */
+static int sink_cdict(const struct pw_row *in, void *ctx)
+{
+	struct sink *s = ctx;
+	int err;
+
+	if (!(++s->rows & 0xfff) && (err = sink_tick(s)))
+		return err;
+	return pw_cdict_writer_add(s->cdict, in);
+}
+
 /* The kind of a named input: by content for files, perf.data for streams. */
 static int input_kind(const struct pw_convert *c, enum pw_input_kind *kind)
 {
@@ -129,6 +140,7 @@ int pw_convert_run(const struct pw_convert *c, struct pw_meta *meta)
 	struct sink s = { .c = c };
 	enum pw_input_kind kind;
 	struct pw_cdict *cd = NULL;
+	bool cdict_only;
 	int err, rerr = 0;
 
 	pw_meta_init(meta);
@@ -175,11 +187,12 @@ int pw_convert_run(const struct pw_convert *c, struct pw_meta *meta)
 			goto out;
 		pw_csv_set_stop(s.csv, c->stop);
 	}
+	cdict_only = s.cdict && !s.map && !c->tap && !s.csv;
 	/* An output may replace the input (a cdict renamed with --map): the
 	 * input stays open and readable until the new file is renamed over it. */
 	switch (kind) {
 	case PW_INPUT_PERFDATA:
-		rerr = pw_reader_run(s.reader, sink_row, &s);
+		rerr = pw_reader_run(s.reader, cdict_only ? sink_cdict : sink_row, &s);
 		if (!rerr || rerr == PW_ETRUNCATED)
 			err = pw_meta_copy(meta, pw_reader_meta(s.reader));
 		break;
