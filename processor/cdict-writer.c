@@ -232,8 +232,9 @@ static int write_all(struct pw_cdict_writer *w, const void *p, size_t len)
  * of 7 bytes or more: on the benchmark's (b), 20 instructions an event
  * fewer and a file 1% smaller; on (a), 0.1% smaller. time_ns with matches
  * of 4: its zstd time 11% less on (b) and 13% less on (a), and 0.3% and
- * 1.1% smaller (with 7 it would be 3 times as fast, but 7% larger on (a),
- * where it is most of the bytes per sched_switch row).
+ * 1.1% smaller (with 7 its zstd time alone is a third, but (a)'s file,
+ * where it is most of the bytes per sched_switch row, is 7.5% larger, and
+ * the conversion of (b) took longer in all).
  */
 #define PW_CD_FAST_LEVEL 1
 static const uint8_t fast_min_match[PW_COL__MAX] = {

@@ -207,6 +207,10 @@ int pw_convert_run(const struct pw_convert *c, struct pw_meta *meta)
 	default:
 		rerr = PW_EINVAL;
 	}
+	/* the sinks look for a stop every 4096 rows: one asked for since then
+	 * stops the conversion too, before any output is in place */
+	if (c->stop && *c->stop)
+		rerr = PW_ESTOPPED;
 	if (rerr && rerr != PW_ETRUNCATED) {
 		err = rerr;
 		goto out;
