@@ -204,8 +204,8 @@ void pw_order_release(struct pw_order *o);
 int pw_order_push_slow(struct pw_order *o, struct pw_qev *q);
 
 /*
- * *@d = *@s in eight words: in do_record() gcc made the plain assignment a
- * rep movs, slow to start, once an event.
+ * *@d = *@s in four 16-byte moves: in do_record() gcc made the plain
+ * assignment a rep movs, slow to start, once an event.
  */
 static inline void pw_qev_copy(struct pw_qev *d, const struct pw_qev *s)
 {
@@ -234,6 +234,7 @@ static inline int pw_order_push(struct pw_order *o, struct pw_qev *q)
 	}
 	return pw_order_push_slow(o, q);
 }
+
 int pw_order_round(struct pw_order *o);
 int pw_order_flush_all(struct pw_order *o);
 /* Events queued, not yet released. */
