@@ -27,6 +27,7 @@
 #include "pw-cdict.h"
 #include "pw-log.h"
 
+#include "test-dir.h"
 #include "test-log.h"
 
 /* The last error names @path and a byte offset. */
@@ -67,20 +68,6 @@ static int setup(void **state)
 	rng = RNG_SEED;
 	*state = f;
 	return 0;
-}
-
-static int dir_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
 }
 
 static int teardown(void **state)

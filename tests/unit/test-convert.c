@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* test-convert.c - a conversion asked to stop leaves no output, however short. */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,18 +16,14 @@
 #include "pw-convert.h"
 #include "pw-log.h"
 
+#include "test-dir.h"
+#include "test-log.h"
+
 #define NROWS 10	/* fewer than the sinks' 4096 rows between two looks at the stop */
 
 struct fx {
 	char dir[64], in[128], out[128];
 };
-
-static void quiet(enum pw_log_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-}
 
 static int setup(void **state)
 {
@@ -43,7 +38,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->in, sizeof(f->in), "%s/in.cdict", f->dir);
 	snprintf(f->out, sizeof(f->out), "%s/out.cdict", f->dir);
-	pw_log_set(quiet);
+	pw_log_set(capture);
 	w = pw_cdict_writer_open(f->in, NULL, &err);
 	if (!w)
 		return -1;
@@ -75,20 +70,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Entries of @dir other than . and .. */
-static int entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
-}
-
 static int run(struct fx *f, volatile int *stop)
 {
 	struct pw_convert c = { .input = f->in, .input_fd = -1, .cdict = f->out, .stop = stop };
@@ -107,7 +88,7 @@ static void test_stop_before_any_look(void **state)
 	assert_int_equal(run(f, &stop), PW_ESTOPPED);
 	assert_int_equal(access(f->out, F_OK), -1);
 	assert_int_equal(errno, ENOENT);
-	assert_int_equal(entries(f->dir), 1);	/* the input alone: no temporary file left */
+	assert_int_equal(dir_entries(f->dir), 1);	/* the input alone: no temporary file left */
 }
 
 static void test_no_stop(void **state)
@@ -122,7 +103,7 @@ static void test_no_stop(void **state)
 	assert_non_null(cd);
 	assert_int_equal(pw_cdict_nrows(cd), NROWS);
 	pw_cdict_close(cd);
-	assert_int_equal(entries(f->dir), 2);
+	assert_int_equal(dir_entries(f->dir), 2);
 }
 
 int main(void)
