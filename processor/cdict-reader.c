@@ -438,6 +438,11 @@ static int parse_strings(struct pw_cdict *cd, uint64_t off, uint32_t raw)
 	return 0;
 }
 
+/*
+ * Whether column @col may use encoding @enc. The duration and wait
+ * predictors read the columns of PW_CD_PRED_DEPS, decoded before the
+ * others (decode_group()'s order), so none of those may use them.
+ */
 static bool enc_fits(int col, int enc)
 {
 	if (enc & PW_CD_ENC_SPARSE) {
@@ -454,6 +459,9 @@ static bool enc_fits(int col, int enc)
 	case PW_COL_EXIT_REASON:
 		return enc == PW_CD_ENC_STRING;
 	case PW_COL_EVENT:
+	case PW_COL_CPU:
+	case PW_COL_PID:
+	case PW_COL_NEXT_PID:
 		return enc == PW_CD_ENC_INT;
 	default:
 		return enc == PW_CD_ENC_INT || enc == PW_CD_ENC_DURATION || enc == PW_CD_ENC_WAIT;

@@ -1370,6 +1370,58 @@ static void test_sparse_chunks(void **state)
 	free(buf);
 }
 
+/*
+ * A predictor reads columns decoded before its own: an encoding that
+ * would make a column depend on itself, or on one decoded after it, is
+ * refused when the column is read, naming it (a cpu column predicted by
+ * the duration predictor read pid and next_pid before they were decoded).
+ */
+static void test_encodings_by_column(void **state)
+{
+	/* docs/cdict.md's sparse duration (20) and wait (21) */
+	static const struct {
+		int col, enc;
+	} bad[] = {
+		{ PW_COL_CPU, 20 },
+		{ PW_COL_NEXT_PID, 21 },
+		{ PW_COL_PID, 20 },
+	};
+	struct fx *f = *state;
+	struct pw_row rows[30];
+	char path[160];
+	uint8_t *buf;
+	uint64_t ix_off;
+	size_t len;
+
+	make_rows(rows, 30);
+	write_file(f->path, rows, 30, 0, NULL);
+	buf = slurp(f->path, &len);
+	memcpy(&ix_off, buf + len - 32, 8);
+	snprintf(path, sizeof(path), "%s/enc.cdict", f->dir);
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		uint8_t *desc = buf + ix_off + 96 + (size_t)bad[k].col * 32;
+		uint8_t was = desc[2];
+		struct pw_cdict *cd;
+		struct pw_columns c;
+		char want[64];
+
+		desc[2] = (uint8_t)bad[k].enc;
+		reseal(buf, len);
+		spill(path, buf, len);
+		desc[2] = was;
+		cd = pw_cdict_open(path, NULL);
+		assert_non_null(cd);
+		log_reset();
+		assert_int_equal(pw_cdict_load(cd, PW_COLMASK_ALL, &c), PW_EUNSUPPORTED);
+		snprintf(want, sizeof(want), "column %s uses encoding %d", pw_column_name(bad[k].col),
+			 bad[k].enc);
+		if (!strstr(logbuf, want))
+			fail_msg("%s: %s", want, logbuf);
+		pw_cdict_close(cd);
+	}
+	free(buf);
+}
+
 /* A file of a later minor version with a column this reader does not know. */
 static void test_unknown_column_skipped(void **state)
 {
@@ -1537,6 +1589,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_lies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sparse_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_encodings_by_column, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_column_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_filesystem, setup, teardown),
