@@ -1040,8 +1040,12 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 			pred = wk->predbuf;
 		}
 		/* constant arguments: each call is a loop specialised by the compiler */
-		if (pred && sel)
+		if (pred && sel && width == 4)
+			why = decode_ints(cd, &p, end, ntok, &i, pred, sel, NULL, dst, 4);
+		else if (pred && sel)
 			why = decode_ints(cd, &p, end, ntok, &i, pred, sel, NULL, dst, 8);
+		else if (pred && width == 4)
+			why = decode_ints(cd, &p, end, rows, &i, pred, NULL, NULL, dst, 4);
 		else if (pred)
 			why = decode_ints(cd, &p, end, rows, &i, pred, NULL, NULL, dst, 8);
 		else if (c == PW_COL_EVENT && width == 1)

@@ -1422,6 +1422,54 @@ static void test_encodings_by_column(void **state)
 	free(buf);
 }
 
+/*
+ * A 32-bit loaded column (tgid) in a predicted encoding (duration): loaded
+ * at its own width, the same values as the rows give.
+ */
+static int64_t tgids[60];
+
+static int keep_tgid(const struct pw_row *r, void *ctx)
+{
+	size_t *n = ctx;
+
+	assert_true(*n < 60);
+	tgids[(*n)++] = r->tgid;
+	return 0;
+}
+
+static void test_predicted_narrow_column(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row rows[60];
+	struct pw_cdict *cd;
+	struct pw_columns c;
+	uint8_t *buf;
+	uint64_t ix_off;
+	size_t len, n = 0;
+	int changed = 0;
+
+	make_rows(rows, 60);
+	write_file(f->path, rows, 60, 25, NULL);
+	buf = slurp(f->path, &len);
+	memcpy(&ix_off, buf + len - 32, 8);
+	buf[ix_off + 96 + PW_COL_TGID * 32 + 2] = 20;	/* sparse duration */
+	reseal(buf, len);
+	spill(f->path, buf, len);
+	free(buf);
+	cd = pw_cdict_open(f->path, NULL);
+	assert_non_null(cd);
+	assert_int_equal(pw_cdict_foreach(cd, keep_tgid, &n), 0);
+	assert_int_equal(n, 60);
+	assert_int_equal(pw_cdict_load(cd, PW_COLMASK(PW_COL_TGID), &c), 0);
+	for (size_t i = 0; i < 60; i++) {
+		assert_int_equal(c.tgid[i], narrow(tgids[i]));
+		changed += tgids[i] != rows[i].tgid;
+	}
+	assert_true(changed > 0);	/* the predictions were added */
+	pw_columns_release(&c);
+	pw_cdict_close(cd);
+}
+
 /* A file of a later minor version with a column this reader does not know. */
 static void test_unknown_column_skipped(void **state)
 {
@@ -1590,6 +1638,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sparse_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encodings_by_column, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_predicted_narrow_column, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_column_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_filesystem, setup, teardown),
