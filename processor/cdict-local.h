@@ -43,6 +43,10 @@ enum pw_cd_encoding {
 	PW_CD_ENC_STRING = 3,
 	PW_CD_ENC_DURATION = 4,
 	PW_CD_ENC_WAIT = 5,
+	/* version 2.1: int, predicted by the task the row's cpu switched to
+	 * last (pid), or by the pid's last thread group (tgid) */
+	PW_CD_ENC_RUNNING = 6,
+	PW_CD_ENC_THREAD = 7,
 	/* version 2.0: added to int, string, duration or wait, the chunk holds
 	 * tokens only for the rows of the events in its leading event mask */
 	PW_CD_ENC_SPARSE = 0x10,
@@ -60,11 +64,14 @@ enum pw_cd_meta_type {
 	PW_CD_MT_STRLIST = 6,
 };
 
-/* The encoding of each column in version 1.0, which 2.0 makes sparse. */
+/* The encoding of each column as perfwhiz writes it (version 1.0: int
+ * for pid and tgid, and no sparse chunks; 2.0 made them sparse). */
 static inline int pw_cd_column_base(int col)
 {
 	switch (col) {
 	case PW_COL_TIME_NS: return PW_CD_ENC_DELTA;
+	case PW_COL_PID: return PW_CD_ENC_RUNNING;
+	case PW_COL_TGID: return PW_CD_ENC_THREAD;
 	case PW_COL_TASK:
 	case PW_COL_NEXT_TASK:
 	case PW_COL_PREV_STATE:
@@ -220,6 +227,7 @@ struct pw_cd_slot {
 	uint64_t out_time;	/* pid map: last switch-out */
 	uint64_t kvm_time;	/* pid map: last kvm_exit/kvm_entry */
 	uint64_t ref_time;	/* pid map: wait reference */
+	int64_t tgid;		/* pid map: its last thread group */
 	uint8_t used;
 	uint8_t has;		/* PW_CD_HAS_* bits */
 };
@@ -228,6 +236,7 @@ struct pw_cd_slot {
 #define PW_CD_HAS_OUT 2
 #define PW_CD_HAS_KVM 4
 #define PW_CD_HAS_REF 8
+#define PW_CD_HAS_TGID 16
 
 struct pw_cd_map {
 	struct pw_cd_slot *slots;
@@ -367,12 +376,61 @@ static inline uint64_t pw_cd_pred_wait(struct pw_cd_pred *pr, uint64_t t, int ev
 	return p;
 }
 
+/*
+ * The running predictor (PW_CD_ENC_RUNNING): the pid the row's cpu was
+ * switched to last (the next_pid of its last sched_switch), 0 when unknown.
+ * Its state is the duration predictor's in_pid, which this reads before
+ * pw_cd_pred_duration() updates it for the same row; pw_cd_pred_group()
+ * updates it alone.
+ */
+static inline uint64_t pw_cd_pred_running(struct pw_cd_pred *pr, int64_t cpu)
+{
+	struct pw_cd_slot *s;
+	int err = 0;
+
+	if (cpu == PW_NONE)
+		return 0;
+	s = pw_cd_map_get(&pr->cpus, cpu, false, &err);
+	return s && (s->has & PW_CD_HAS_IN) && s->in_pid != PW_NONE ? (uint64_t)s->in_pid : 0;
+}
+
+/*
+ * The thread predictor (PW_CD_ENC_THREAD) of a row with a known tgid: the
+ * tgid of the pid's last row with one, else the pid itself; 0 when the pid
+ * is unknown. *@sp: the pid's slot, for pw_cd_thread_seen() to record the
+ * row's tgid before the state changes again (NULL: none to record).
+ */
+static inline uint64_t pw_cd_pred_thread(struct pw_cd_pred *pr, int64_t pid,
+					 struct pw_cd_slot **sp, int *err)
+{
+	struct pw_cd_slot *s;
+
+	*sp = NULL;
+	if (pid == PW_NONE)
+		return 0;
+	s = pw_cd_map_get(&pr->pids, pid, true, err);
+	if (!s)
+		return 0;
+	*sp = s;
+	return s->has & PW_CD_HAS_TGID ? (uint64_t)s->tgid : (uint64_t)pid;
+}
+
+static inline void pw_cd_thread_seen(struct pw_cd_slot *s, int64_t tgid)
+{
+	if (s) {
+		s->tgid = tgid;
+		s->has |= PW_CD_HAS_TGID;
+	}
+}
+
 void pw_cd_pred_reset(struct pw_cd_pred *pr);
 void pw_cd_pred_release(struct pw_cd_pred *pr);
 
 /*
- * The predictions of encoding @enc (duration or wait) for the @n rows of a
- * row group, from its decoded columns, into @out; the state is reset first.
+ * The predictions of encoding @enc (duration, wait or running) for the @n
+ * rows of a row group, from its decoded columns, into @out; the state is
+ * reset first. (The thread predictor depends on the decoded values
+ * themselves: the reader runs it as it decodes.)
  * Returns 0 or PW_ENOMEM.
  */
 int pw_cd_pred_group(struct pw_cd_pred *pr, int enc, uint32_t n, const int64_t *t,

@@ -55,6 +55,39 @@ void pw_cd_pred_release(struct pw_cd_pred *pr)
 	memset(pr, 0, sizeof(*pr));
 }
 
+/*
+ * The running predictions of a group: cpus 0 to 255 kept in an array (the
+ * same values as pw_cd_pred_running() and the switches' updates give),
+ * any other cpu in the map.
+ */
+static int pred_running(struct pw_cd_pred *pr, uint32_t n, const int64_t *ev, const int64_t *cpu,
+			const int64_t *next_pid, uint64_t *out)
+{
+	uint64_t in[256] = { 0 };	/* 0: unknown */
+	int err = 0;
+
+	for (uint32_t i = 0; i < n && !err; i++) {
+		struct pw_cd_slot *s;
+		uint64_t c = (uint64_t)cpu[i];
+
+		if (c < 256) {
+			out[i] = in[c];
+			if (ev[i] == PW_EV_SCHED_SWITCH)
+				in[c] = next_pid[i] == PW_NONE ? 0 : (uint64_t)next_pid[i];
+			continue;
+		}
+		out[i] = pw_cd_pred_running(pr, cpu[i]);
+		if (ev[i] != PW_EV_SCHED_SWITCH || cpu[i] == PW_NONE)
+			continue;
+		s = pw_cd_map_get(&pr->cpus, cpu[i], true, &err);
+		if (s) {
+			s->in_pid = next_pid[i];
+			s->has |= PW_CD_HAS_IN;
+		}
+	}
+	return err;
+}
+
 int pw_cd_pred_group(struct pw_cd_pred *pr, int enc, uint32_t n, const int64_t *t,
 		     const int64_t *ev, const int64_t *cpu, const int64_t *pid,
 		     const int64_t *next_pid, uint64_t *out)
@@ -66,8 +99,10 @@ int pw_cd_pred_group(struct pw_cd_pred *pr, int enc, uint32_t n, const int64_t *
 		for (uint32_t i = 0; i < n && !err; i++)
 			out[i] = pw_cd_pred_duration(pr, (uint64_t)t[i], (int)ev[i], cpu[i], pid[i],
 					       next_pid[i], &err);
-	else
+	else if (enc == PW_CD_ENC_WAIT)
 		for (uint32_t i = 0; i < n && !err; i++)
 			out[i] = pw_cd_pred_wait(pr, (uint64_t)t[i], (int)ev[i], pid[i], next_pid[i], &err);
+	else
+		err = pred_running(pr, n, ev, cpu, next_pid, out);
 	return err;
 }

@@ -439,9 +439,10 @@ static int parse_strings(struct pw_cdict *cd, uint64_t off, uint32_t raw)
 }
 
 /*
- * Whether column @col may use encoding @enc. The duration and wait
- * predictors read the columns of PW_CD_PRED_DEPS, decoded before the
- * others (decode_group()'s order), so none of those may use them.
+ * Whether column @col may use encoding @enc. A predictor reads columns
+ * decoded before the one it predicts (decode_group()'s order): pid's
+ * (running) reads event, cpu and next_pid; tgid's (thread) pid; duration
+ * and wait all five of PW_CD_PRED_DEPS, so no column they read may use them.
  */
 static bool enc_fits(int col, int enc)
 {
@@ -460,11 +461,13 @@ static bool enc_fits(int col, int enc)
 		return enc == PW_CD_ENC_STRING;
 	case PW_COL_EVENT:
 	case PW_COL_CPU:
-	case PW_COL_PID:
 	case PW_COL_NEXT_PID:
 		return enc == PW_CD_ENC_INT;
+	case PW_COL_PID:
+		return enc == PW_CD_ENC_INT || enc == PW_CD_ENC_RUNNING;
 	default:
-		return enc == PW_CD_ENC_INT || enc == PW_CD_ENC_DURATION || enc == PW_CD_ENC_WAIT;
+		return enc == PW_CD_ENC_INT || enc == PW_CD_ENC_DURATION ||
+		       enc == PW_CD_ENC_WAIT || enc == PW_CD_ENC_THREAD;
 	}
 }
 
@@ -931,6 +934,53 @@ decode_ints(const struct pw_cdict *cd, const uint8_t **pp, const uint8_t *end, u
 }
 
 /*
+ * The tokens of a thread chunk (tgid) into @dst (see store()): a value's
+ * prediction is the tgid of the row's pid (@pid, decoded) in its last row
+ * with one in the group, else the pid. As decode_ints() otherwise; sets
+ * *@err on a failure that is not the file's.
+ */
+static const char *decode_thread(struct pw_cd_work *wk, const uint8_t **pp, const uint8_t *end,
+				 uint32_t rows, uint32_t *ip, const uint32_t *sel,
+				 const int64_t *pid, void *dst, int width, int *err)
+{
+	const uint8_t *p = *pp;
+
+	pw_cd_pred_reset(&wk->pred);
+	for (uint32_t j = 0; j < rows; j++) {
+		uint32_t i = sel ? sel[j] : j;
+		struct pw_cd_slot *s;
+		unsigned int hi = 0;
+		uint64_t v, pred;
+		int64_t val;
+
+		*pp = p;
+		*ip = i;
+		if (p < end && *p < 0x80)
+			v = *p++;
+		else if (!pw_cd_get_varint(&p, end, &v, &hi))
+			return p >= end ? "the chunk ends early" : "bad token";
+		if (hi && v)
+			return "token above 2^64";
+		if (!hi && !v) {
+			store(dst, width, i, PW_NONE, false);
+			continue;
+		}
+		pred = pw_cd_pred_thread(&wk->pred, pid[i], &s, err);
+		if (*err)
+			return NULL;
+		val = (int64_t)(pw_cd_unzz(v - 1) + pred);
+		if (val == PW_NONE)
+			return "value is the reserved unknown marker";
+		if (!store(dst, width, i, val, false))
+			return "value does not fit the 32-bit loaded column";
+		pw_cd_thread_seen(s, val);
+	}
+	*pp = p;
+	*ip = sel && rows ? sel[rows - 1] + 1 : rows;
+	return NULL;
+}
+
+/*
  * Decodes column @c of row group @g into @dst (@width-byte elements, see
  * store()). Predicted columns read the int64 scratch columns their
  * predictor needs, which must be decoded already.
@@ -1026,7 +1076,20 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 			store(dst, width, i, (int64_t)v, true);
 		}
 		break;
-	default: {	/* int, duration, wait */
+	case PW_CD_ENC_THREAD: {
+		int perr = 0;
+
+		why = decode_thread(wk, &p, end, ntok, &i, sel, wk->dec[PW_COL_PID], dst, width,
+				    &perr);
+		if (perr)
+			return cd_fail(cd, wk, perr, ch->off, "%s", pw_strerror(perr));
+		if (why) {
+			tok = p;
+			goto bad;
+		}
+		break;
+	}
+	default: {	/* int, duration, wait, running */
 		const uint64_t *pred = NULL;
 
 		if (enc != PW_CD_ENC_INT) {
@@ -1137,6 +1200,26 @@ static uint32_t copy_out(void *dst, int width, bool str, const int64_t *src, uin
 	return n;
 }
 
+/* The columns column @c's predictor reads (@enc: its encoding), which
+ * decode_group() decodes into the scratch before it. */
+static unsigned int pred_reads(int enc, int c)
+{
+	if (!enc_fits(c, enc))
+		return 0;		/* refused when decoded */
+	switch (enc & ~PW_CD_ENC_SPARSE) {
+	case PW_CD_ENC_DURATION:
+	case PW_CD_ENC_WAIT:
+		return PW_CD_PRED_DEPS;
+	case PW_CD_ENC_RUNNING:
+		return PW_COLMASK(PW_COL_EVENT) | PW_COLMASK(PW_COL_CPU) |
+		       PW_COLMASK(PW_COL_NEXT_PID);
+	case PW_CD_ENC_THREAD:
+		return PW_COLMASK(PW_COL_PID);
+	default:
+		return 0;
+	}
+}
+
 /*
  * Decodes the columns of @mask for row group @g: into the columns of @out,
  * whose row 0 is row @base of the file, when @out is given, else into the
@@ -1147,24 +1230,28 @@ static int decode_group(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 			struct pw_columns *out, uint64_t base)
 {
 	static const int order[PW_COL__MAX] = {
-		PW_COL_TIME_NS, PW_COL_EVENT, PW_COL_CPU, PW_COL_PID, PW_COL_NEXT_PID,
+		PW_COL_TIME_NS, PW_COL_EVENT, PW_COL_CPU, PW_COL_NEXT_PID, PW_COL_PID,
 		PW_COL_TGID, PW_COL_TASK, PW_COL_DURATION_NS, PW_COL_NEXT_TASK,
 		PW_COL_PREV_STATE, PW_COL_NEXT_WAIT_NS, PW_COL_EXIT_REASON, PW_COL_TARGET_CPU,
 	};
 	const struct pw_cd_rgroup *gr = &cd->groups[g];
-	unsigned int scratch = out ? 0 : mask;
+	unsigned int scratch = out ? 0 : mask, need = mask;
 
-	for (int c = 0; c < PW_COL__MAX; c++) {
-		int plain = cd->enc[c] & ~PW_CD_ENC_SPARSE;
+	/* what the predictors read, and what those read in turn (tgid reads
+	 * pid, which reads cpu, event and next_pid) */
+	for (int round = 0; round < 3; round++)
+		for (int c = 0; c < PW_COL__MAX; c++) {
+			unsigned int deps;
 
-		if (!(mask & PW_COLMASK(c)))
-			continue;
-		if (plain == PW_CD_ENC_DURATION || plain == PW_CD_ENC_WAIT)
-			scratch |= PW_CD_PRED_DEPS;
-		/* a sparse chunk's rows are found by their events */
-		if ((cd->enc[c] & PW_CD_ENC_SPARSE) && !(mask & PW_COLMASK(PW_COL_EVENT)))
-			scratch |= PW_COLMASK(PW_COL_EVENT);
-	}
+			if (!(need & PW_COLMASK(c)))
+				continue;
+			deps = pred_reads(cd->enc[c], c);
+			/* a sparse chunk's rows are found by their events */
+			if ((cd->enc[c] & PW_CD_ENC_SPARSE) && !(need & PW_COLMASK(PW_COL_EVENT)))
+				deps |= PW_COLMASK(PW_COL_EVENT);
+			scratch |= deps;
+			need |= deps;
+		}
 	if ((scratch & PW_CD_PRED_DEPS) && !wk->predbuf) {
 		wk->predbuf = malloc((size_t)cd->max_rows * sizeof(*wk->predbuf));
 		if (!wk->predbuf)

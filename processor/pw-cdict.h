@@ -23,7 +23,7 @@ struct pw_cdict;
 
 /* The format version this library writes (docs/cdict.md). */
 #define PW_CDICT_VERSION_MAJOR 2
-#define PW_CDICT_VERSION_MINOR 0
+#define PW_CDICT_VERSION_MINOR 1
 /* The oldest major version it reads: 1.x, the same without sparse chunks. */
 #define PW_CDICT_VERSION_OLDEST 1
 /* Largest rows_per_chunk the format allows. */

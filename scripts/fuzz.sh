@@ -49,6 +49,9 @@ PY
 		"$build/perfwhiz-proc" -q -i "$d/vmx.data" --chunk-rows 9 -o "$d/vmx.cdict"
 		rm -f "$d/vmx.data"
 		cp "$top"/tests/data/cdict-1.0/*.cdict "$d/"	# dense, format 1.0
+		for f in "$top"/tests/data/cdict-2.0/*.cdict; do	# pid, tgid not predicted
+			cp "$f" "$d/2.0-$(basename "$f")"
+		done
 		cp "$top"/tests/data/legacy/*.cdict "$d/" 2>/dev/null || true ;;
 	fuzz-namemap)
 		printf '19236,,vcpu0,,,5,Firewall\n' >"$d/simple.csv"

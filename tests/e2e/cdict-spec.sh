@@ -1,8 +1,8 @@
 # docs/cdict.md is enough to read a cdict: an independent reader written
 # from it alone (tests/tools/cdict-ref.py) prints exactly what
 # perfwhiz-proc --csv prints, on every capture and fixture, with default
-# and tiny row groups; and files of format 1.0 (dense) still read as they
-# were written.
+# and tiny row groups; and files of formats 1.0 (dense) and 2.0 (pid and tgid
+# not predicted) still read as they were written.
 . "$(dirname "$0")/lib.sh"
 command -v zstd >/dev/null || skip "the zstd command (package zstd) is not installed"
 caps=$PW_TOP/tests/data/captures
@@ -25,20 +25,26 @@ for f in "${inputs[@]}"; do
 	echo "ok  $n: $(($(wc -l <"$PW_TMP/$n.csv") - 1)) rows read alike"
 done
 
-# format 1.0, written before sparse chunks, and a 2.0 copy of it
-for f in "$PW_TOP"/tests/data/cdict-1.0/*.cdict; do
+# formats 1.0 (written before sparse chunks) and 2.0 (before the running and
+# thread encodings of pid and tgid), and a copy of each in the current format
+for f in "$PW_TOP"/tests/data/cdict-1.0/*.cdict "$PW_TOP"/tests/data/cdict-2.0/*.cdict; do
 	n=$(basename "$f" .cdict)
+	v=$(basename "$(dirname "$f")")
+	v=${v#cdict-}
 	want=${f%.cdict}.csv
-	perfwhiz-proc -q -i "$f" --csv "$PW_TMP/$n-1.0.csv"
-	python3 "$ref" --csv "$f" >"$PW_TMP/$n-1.0.ref.csv" || die "$n 1.0: the reference reader failed"
-	perfwhiz-proc -q -i "$f" -o "$PW_TMP/$n-2.0.cdict"
-	perfwhiz-proc -q -i "$PW_TMP/$n-2.0.cdict" --csv "$PW_TMP/$n-2.0.csv"
-	perfwhiz-proc --info "$f" | grep -qx 'format: *cdict 1\.0' || die "$n: --info: not format 1.0"
-	perfwhiz-proc --info "$PW_TMP/$n-2.0.cdict" | grep -qx 'format: *cdict 2\.0' ||
-		die "$n: the copy is not format 2.0"
-	for got in "$n-1.0.csv" "$n-1.0.ref.csv" "$n-2.0.csv"; do
+	perfwhiz-proc -q -i "$f" --csv "$PW_TMP/$n-$v.csv"
+	python3 "$ref" --csv "$f" >"$PW_TMP/$n-$v.ref.csv" || die "$n $v: the reference reader failed"
+	perfwhiz-proc -q -i "$f" -o "$PW_TMP/$n-$v-copy.cdict"
+	perfwhiz-proc -q -i "$PW_TMP/$n-$v-copy.cdict" --csv "$PW_TMP/$n-$v-copy.csv"
+	python3 "$ref" --csv "$PW_TMP/$n-$v-copy.cdict" >"$PW_TMP/$n-$v-copy.ref.csv" ||
+		die "$n $v copy: the reference reader failed"
+	perfwhiz-proc --info "$f" | grep -qx "format: *cdict ${v//./\\.}" ||
+		die "$n: --info: not format $v"
+	perfwhiz-proc --info "$PW_TMP/$n-$v-copy.cdict" | grep -qx 'format: *cdict 2\.1' ||
+		die "$n $v: the copy is not format 2.1"
+	for got in "$n-$v.csv" "$n-$v.ref.csv" "$n-$v-copy.csv" "$n-$v-copy.ref.csv"; do
 		cmp -s "$want" "$PW_TMP/$got" ||
-			{ diff "$want" "$PW_TMP/$got" | head; die "$got differs from what 1.0 wrote"; }
+			{ diff "$want" "$PW_TMP/$got" | head; die "$got differs from what $v wrote"; }
 	done
-	echo "ok  $n: format 1.0 reads as written, and as its 2.0 copy"
+	echo "ok  $n: format $v reads as written, and as its 2.1 copy"
 done

@@ -20,6 +20,7 @@ MAGIC = b"\x89PWCDICT"
 END_MAGIC = b"PWCDEND\x89"
 NONE = r"\N"
 SPARSE = 0x10          # encoding flag of version 2.0: sparse chunk
+RUNNING, THREAD = 6, 7  # version 2.1: pid and tgid predicted
 
 
 class Bad(Exception):
@@ -96,13 +97,18 @@ def parse_meta(raw):
 
 
 def predict(enc, t, ev, cpu, pid, npid, names):
-    """The duration (4) or wait (5) predictions of one row group."""
+    """The duration (4), wait (5) or running (6) predictions of one row group."""
     inmap, out_t, kvm_t, ref = {}, {}, {}, {}
     preds = []
     for i in range(len(t)):
         e, c, p, q, now = names[ev[i]], cpu[i], pid[i], npid[i], t[i]
         P = 0
-        if enc == 4:
+        if enc == RUNNING:
+            if c is not None and c in inmap and inmap[c][0] is not None:
+                P = inmap[c][0]
+            if e == "sched_switch" and c is not None:
+                inmap[c] = (q, now)
+        elif enc == 4:
             if e == "sched_switch":
                 if c is not None:
                     if p is not None and c in inmap and inmap[c][0] == p:
@@ -128,9 +134,10 @@ def predict(enc, t, ev, cpu, pid, npid, names):
     return preds
 
 
-def decode(enc, raw, rows, pred, ev, nevents):
-    """Values of one chunk; ev: the group's events as stored."""
-    vals, pos, mask = [], 0, None
+def decode(enc, raw, rows, pred, ev, nevents, pid=None):
+    """Values of one chunk; ev: the group's events as stored; pid: the
+    group's pids (for the thread encoding)."""
+    vals, pos, mask, tgid = [], 0, None, {}
     if enc & SPARSE:
         enc &= ~SPARSE
         mask, pos = varint(raw, 0)
@@ -152,6 +159,13 @@ def decode(enc, raw, rows, pred, ev, nevents):
                 vals.append(None)
             elif enc == 3:
                 vals.append(tok)
+            elif enc == THREAD:
+                p = pid[i]
+                P = 0 if p is None else tgid.get(p, p)
+                v = wrap64(unzz(tok - 1) + P)
+                if p is not None:
+                    tgid[p] = v
+                vals.append(v)
             else:
                 vals.append(wrap64(unzz(tok - 1) + (pred[i] if pred else 0)))
     if pos != len(raw):
@@ -164,7 +178,7 @@ def read(path):
     if data[:8] != MAGIC:
         raise Bad("bad magic")
     major, minor, hsize = struct.unpack_from("<HHI", data, 8)
-    if major not in (1, 2):    # 2.0 added the sparse encodings
+    if major not in (1, 2):    # 2.0 added the sparse encodings, 2.1 two more
         raise Bad("version %d.%d" % (major, minor))
     tr = data[-32:]
     if tr[24:] != END_MAGIC or struct.unpack_from("<I", tr, 20)[0] != zlib.crc32(tr[:20]):
@@ -201,18 +215,21 @@ def read(path):
     for g in range(ngroups):
         first, rows = struct.unpack_from("<QI", ix, gpos)
         col_vals = {}
-        # dense columns (event among them) first, predicted ones last
-        order = sorted(range(ncols), key=lambda i: (cols[i][1] & ~SPARSE in (4, 5),
+        # dense columns (event among them) first, predicted ones last, in
+        # the order they read each other: pid (running), tgid (thread),
+        # then duration and wait
+        rank = {RUNNING: 1, THREAD: 2, 4: 3, 5: 3}
+        order = sorted(range(ncols), key=lambda i: (rank.get(cols[i][1] & ~SPARSE, 0),
                                                     bool(cols[i][1] & SPARSE)))
+        get = lambda n: col_vals.get(n, [None] * rows)
         for i in order:
             cid, enc, name = cols[i]
             pred = None
-            if enc & ~SPARSE in (4, 5):
-                get = lambda n: col_vals.get(n, [None] * rows)
+            if enc & ~SPARSE in (4, 5, RUNNING):
                 pred = predict(enc & ~SPARSE, get("time_ns"), get("event"), get("cpu"),
                                get("pid"), get("next_pid"), names)
             col_vals[name] = decode(enc, raws[g * ncols + i], rows, pred,
-                                    col_vals.get("event"), len(names))
+                                    col_vals.get("event"), len(names), get("pid"))
         for r in range(rows):
             out = []
             for cid, enc, name in cols:

@@ -1371,6 +1371,101 @@ static void test_sparse_chunks(void **state)
 }
 
 /*
+ * Version 2.1: pid is predicted by the task its cpu switched to last, tgid
+ * by the pid's last tgid (else the pid). Exact tokens, by hand from
+ * docs/cdict.md's tables.
+ */
+static void test_predicted_pids(void **state)
+{
+	static const struct {
+		int ev;
+		int64_t cpu, pid, tgid, next_pid;
+	} in[12] = {
+		{ PW_EV_SCHED_SWITCH, 0, 10, 10, 20 },
+		{ PW_EV_KVM_EXIT, 0, 20, 5, PW_NONE },		/* running: 20 */
+		{ PW_EV_KVM_ENTRY, 0, 20, 5, PW_NONE },
+		{ PW_EV_SCHED_WAKEUP, 0, 30, 30, PW_NONE },	/* the wakee: 30, not 20 */
+		{ PW_EV_KVM_EXIT, 1, 21, 5, PW_NONE },		/* cpu 1: no switch yet */
+		{ PW_EV_SCHED_SWITCH, 0, 20, 5, PW_NONE },	/* to an unknown task */
+		{ PW_EV_KVM_EXIT, 0, 20, 5, PW_NONE },
+		{ PW_EV_KVM_EXIT, PW_NONE, 20, PW_NONE, PW_NONE },
+		{ PW_EV_KVM_EXIT, 0, PW_NONE, 7, PW_NONE },
+		{ PW_EV_SCHED_SWITCH, 0, 20, 6, 10 },		/* 20's group changes */
+		{ PW_EV_KVM_EXIT, 0, 10, 10, PW_NONE },
+		{ PW_EV_KVM_ENTRY, 0, 20, 6, PW_NONE },
+	};
+	/* event mask (switch, wakeup, kvm_exit, kvm_entry: 0xc3), then
+	 * zz(v - P) + 1 for each row (0: unknown) */
+	static const uint8_t want_pid[14] = { 0xc3, 0x01, 21, 1, 1, 21, 43, 1, 41, 41, 0, 41, 1, 21 };
+	static const uint8_t want_tgid[14] = { 0xc3, 0x01, 1, 30, 1, 1, 32, 1, 1, 0, 15, 3, 1, 1 };
+	struct fx *f = *state;
+	struct pw_row rows[12];
+	uint8_t *buf, raw[32];
+	size_t len;
+	uint64_t off;
+	uint32_t size;
+
+	for (int i = 0; i < 12; i++) {
+		struct pw_row *r = &rows[i];
+
+		memset(r, 0, sizeof(*r));
+		r->time_ns = 1000 + 10 * (uint64_t)i;
+		r->event = in[i].ev;
+		r->cpu = in[i].cpu;
+		r->pid = in[i].pid;
+		r->tgid = in[i].tgid;
+		r->next_pid = in[i].next_pid;
+		r->duration_ns = r->next_wait_ns = r->target_cpu = PW_NONE;
+	}
+	write_file(f->path, rows, 12, 0, NULL);
+	assert_int_equal(read_back(f->path, rows, 12), 0);
+	buf = slurp(f->path, &len);
+	for (int k = 0; k < 2; k++) {
+		int col = k ? PW_COL_TGID : PW_COL_PID;
+		const uint8_t *want = k ? want_tgid : want_pid;
+
+		chunk_of(f->path, 0, col, &off, &size);
+		assert_true(off + size <= len);
+		assert_int_equal(ZSTD_decompress(raw, sizeof(raw), buf + off, size), 14);
+		assert_memory_equal(raw, want, 14);
+	}
+	free(buf);
+}
+
+/*
+ * The writer computes the predictions of a row in one pass, the reader one
+ * predictor at a time: rows that mix every event, few cpus and pids, and
+ * many unknown values (next_pid equal to pid among them) read back.
+ */
+static void test_predictions_agree(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row rows[3000];
+	uint64_t t = 5000;
+
+	for (size_t i = 0; i < 3000; i++) {
+		struct pw_row *r = &rows[i];
+		uint64_t x = next_rand();
+
+		memset(r, 0, sizeof(*r));
+		t += x % 700;
+		r->time_ns = t;
+		r->event = (int)(x % PW_EV__MAX);
+		r->cpu = x >> 4 & 3 ? (int64_t)(x >> 6 & 3) : PW_NONE;
+		r->pid = x >> 8 & 7 ? (int64_t)(x >> 11 & 3) : PW_NONE;
+		r->tgid = x >> 13 & 3 ? (int64_t)(x >> 15 & 3) : PW_NONE;
+		r->next_pid = x >> 17 & 3 ? (int64_t)(x >> 19 & 3) : PW_NONE;
+		r->duration_ns = x >> 21 & 7 ? (int64_t)(x >> 24 & 1023) : PW_NONE;
+		r->next_wait_ns = x >> 34 & 7 ? (int64_t)(x >> 37 & 1023) : PW_NONE;
+		r->target_cpu = PW_NONE;
+	}
+	for (unsigned int chunk = 0; chunk <= 700; chunk += 350) {
+		write_file(f->path, rows, 3000, chunk, NULL);
+		assert_int_equal(read_back(f->path, rows, 3000), 0);
+	}
+}
+
+/*
  * A predictor reads columns decoded before its own: an encoding that
  * would make a column depend on itself, or on one decoded after it, is
  * refused when the column is read, naming it (a cpu column predicted by
@@ -1378,13 +1473,17 @@ static void test_sparse_chunks(void **state)
  */
 static void test_encodings_by_column(void **state)
 {
-	/* docs/cdict.md's sparse duration (20) and wait (21) */
+	/* docs/cdict.md's sparse duration (20), wait (21), running (22), thread (23) */
 	static const struct {
 		int col, enc;
 	} bad[] = {
 		{ PW_COL_CPU, 20 },
 		{ PW_COL_NEXT_PID, 21 },
+		{ PW_COL_NEXT_PID, 22 },
+		{ PW_COL_PID, 23 },
 		{ PW_COL_PID, 20 },
+		{ PW_COL_TGID, 22 },
+		{ PW_COL_TARGET_CPU, 22 },
 	};
 	struct fx *f = *state;
 	struct pw_row rows[30];
@@ -1637,6 +1736,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_lies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sparse_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_predicted_pids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_predictions_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encodings_by_column, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_predicted_narrow_column, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_column_skipped, setup, teardown),
