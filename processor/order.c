@@ -26,6 +26,7 @@
 #include "reader-local.h"
 
 #define ORDER_LAZY_RUNS 256
+#define ORDER_FEW 8		/* runs merged by a scan of their heads, not a heap */
 
 void pw_order_init(struct pw_order *o, size_t max, pw_qev_fn fn, void *ctx)
 {
@@ -158,15 +159,100 @@ static void sift_down(struct pw_order_head *heap, size_t hn, size_t i, struct pw
 	heap[i] = h;
 }
 
+/* After a release: what is left of each run stays where it is; empty runs go. */
+static void drop_released(struct pw_order *o)
+{
+	size_t k = 0;
+
+	for (size_t r = 0; r < o->nr_runs; r++) {
+		if (o->pos[r] == o->runs[r].end)
+			continue;
+		o->runs[k].start = o->pos[r];
+		o->runs[k].end = o->runs[r].end;
+		k++;
+	}
+	o->nr_runs = k;
+	if (!k)
+		o->n = 0;
+}
+
+/*
+ * release_upto() for a few runs (perf -a on a few CPUs): the next event is
+ * found by a scan of the runs' heads, cheaper than a heap at that size.
+ * Runs are in arrival order, so of two heads of the same time the one of
+ * the lower run goes first, as its seq is smaller.
+ */
+static int release_few(struct pw_order *o, uint64_t limit)
+{
+	uint64_t ht[ORDER_FEW];		/* heads' times, of the live runs in order */
+	uint32_t hr[ORDER_FEW];		/* their runs */
+	size_t live = 0;
+	int err = 0;
+
+	for (size_t r = 0; r < o->nr_runs; r++) {
+		const struct pw_qev *e = &o->v[o->runs[r].start];
+
+		o->pos[r] = o->runs[r].start;
+		if (e->time <= limit) {
+			ht[live] = e->time;
+			hr[live++] = (uint32_t)r;
+		}
+	}
+	while (live) {
+		size_t b = 0, b2 = SIZE_MAX;
+		uint64_t t2 = UINT64_MAX;
+
+		/* the first and second heads, by (time, run) */
+		for (size_t i = 1; i < live; i++) {
+			if (ht[i] < ht[b]) {
+				t2 = ht[b];
+				b2 = b;
+				b = i;
+			} else if (ht[i] < t2 || b2 == SIZE_MAX) {
+				t2 = ht[i];
+				b2 = i;
+			}
+		}
+		size_t r = hr[b];
+		const struct pw_qev *e = &o->v[o->pos[r]], *end = o->v + o->runs[r].end;
+
+		/* this run's events before the second head go out in a row */
+		for (;;) {
+			o->last_out = e->time;
+			o->released = true;
+			err = o->fn(e, o->ctx);
+			e++;
+			if (err || e == end || e->time > limit)
+				break;
+			if (e->time > t2 || (e->time == t2 && b > b2))
+				break;
+		}
+		o->pos[r] = (size_t)(e - o->v);
+		if (err)
+			break;
+		if (e == end || e->time > limit) {
+			live--;
+			memmove(ht + b, ht + b + 1, (live - b) * sizeof(*ht));
+			memmove(hr + b, hr + b + 1, (live - b) * sizeof(*hr));
+		} else {
+			ht[b] = e->time;
+		}
+	}
+	drop_released(o);
+	return err;
+}
+
 /* Release, in order, every queued event with time <= @limit. */
 static int release_upto(struct pw_order *o, uint64_t limit)
 {
 	struct pw_order_head *heap = o->heap;
-	size_t hn = 0, k = 0;
+	size_t hn = 0;
 	int err = 0;
 
 	if (!o->n)
 		return 0;
+	if (o->nr_runs <= ORDER_FEW)
+		return release_few(o, limit);
 	for (size_t r = 0; r < o->nr_runs; r++) {
 		const struct pw_qev *e = &o->v[o->runs[r].start];
 
@@ -203,17 +289,7 @@ static int release_upto(struct pw_order *o, uint64_t limit)
 		} else
 			sift_down(heap, hn, 0, (struct pw_order_head){ e->time, e->seq, (uint32_t)r });
 	}
-	/* What is left of each run stays where it is; empty runs go. */
-	for (size_t r = 0; r < o->nr_runs; r++) {
-		if (o->pos[r] == o->runs[r].end)
-			continue;
-		o->runs[k].start = o->pos[r];
-		o->runs[k].end = o->runs[r].end;
-		k++;
-	}
-	o->nr_runs = k;
-	if (!k)
-		o->n = 0;
+	drop_released(o);
 	return err;
 }
 
