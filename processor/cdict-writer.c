@@ -41,22 +41,64 @@ struct pw_cd_group {
 	struct pw_cd_entry ch[PW_COL__MAX];
 };
 
-/* One row as the encoder needs it: strings already interned. */
-struct pw_cd_wrow {
-	uint64_t time;
-	int64_t cpu, pid, tgid, duration, next_pid, next_wait, target_cpu;
-	/* task, next_task, prev_state, exit_reason: their ids, or with stable
-	 * strings the strings themselves, which the encoder looks up */
-	union {
-		uint32_t id;
-		const char *s;
-	} str[4];
-	int event;
-};
+/*
+ * One row as the encoder takes it: the caller's struct pw_row, copied
+ * whole, whose strings are the caller's (stable strings, which the
+ * encoder looks up) or their ids (pw_wrow_id()).
+ */
+#define pw_cd_wrow pw_row
 
 static const int str_cols[4] = {
 	PW_COL_TASK, PW_COL_NEXT_TASK, PW_COL_PREV_STATE, PW_COL_EXIT_REASON,
 };
+static const size_t str_off[4] = {
+	offsetof(struct pw_row, task), offsetof(struct pw_row, next_task),
+	offsetof(struct pw_row, prev_state), offsetof(struct pw_row, exit_reason),
+};
+
+/* String @k (in str_cols order) of row @r. */
+static inline const char *wrow_str(const struct pw_row *r, int k)
+{
+	const char *s;
+
+	memcpy(&s, (const char *)r + str_off[k], sizeof(s));
+	return s;
+}
+
+/* Its id, where the caller's side put ids in place of the strings. */
+static inline uint32_t wrow_id(const struct pw_row *r, int k)
+{
+	return (uint32_t)(uintptr_t)wrow_str(r, k);
+}
+
+static inline void wrow_set_id(struct pw_row *r, int k, uint32_t id)
+{
+	const char *s = (const char *)(uintptr_t)id;
+
+	memcpy((char *)r + str_off[k], &s, sizeof(s));
+}
+
+/*
+ * *@d = *@s in six 16-byte moves and one of 8: gcc makes the plain
+ * assignment a rep movs, slow to start, once a row.
+ */
+static inline void wrow_copy(struct pw_row *d, const struct pw_row *s)
+{
+	typedef uint64_t w2 __attribute__((vector_size(16), aligned(8), may_alias));
+	typedef uint64_t w1 __attribute__((aligned(8), may_alias));
+	const w2 *a = (const w2 *)s;
+	w2 *b = (w2 *)d, x0 = a[0], x1 = a[1], x2 = a[2], x3 = a[3], x4 = a[4], x5 = a[5];
+	w1 x6 = ((const w1 *)s)[12];
+
+	_Static_assert(sizeof(*s) == 6 * sizeof(w2) + sizeof(w1), "struct pw_row is 13 words");
+	b[0] = x0;
+	b[1] = x1;
+	b[2] = x2;
+	b[3] = x3;
+	b[4] = x4;
+	b[5] = x5;
+	((w1 *)d)[12] = x6;
+}
 
 struct pw_cdict_writer {
 	char *path;			/* final name */
@@ -103,6 +145,7 @@ struct pw_cdict_writer {
 	 * that (all unknown) then get their tokens inserted.
 	 */
 	uint64_t g_mask[PW_COL__MAX];
+	uint32_t g_cols[PW_EV__MAX];	/* the same by event: bit c for column c */
 	uint8_t *g_ev;			/* the events of the group's rows */
 	uint32_t g_evrows[PW_EV__MAX];	/* rows of each event so far */
 	struct pw_cd_buf spread;	/* the insertion's scratch */
@@ -462,6 +505,7 @@ static __attribute__((noinline)) void spread(struct pw_cdict_writer *w, int c, i
 	uint64_t mask = w->g_mask[c];
 
 	w->g_mask[c] |= 1ull << ev;
+	w->g_cols[ev] |= 1u << c;
 	if (!w->g_evrows[ev])
 		return;		/* its first row: nothing to insert */
 	for (uint32_t j = 0; j < w->g_rows; j++) {
@@ -479,28 +523,32 @@ static __attribute__((noinline)) void spread(struct pw_cdict_writer *w, int c, i
 	memcpy(b->p + PW_CD_MASK_ROOM, w->spread.p, b->len - PW_CD_MASK_ROOM);
 }
 
-/* put_int() for a sparse column, row of event @ev: nothing while the
- * event's values are unknown. */
-static inline void put_sparse(struct pw_cdict_writer *w, int c, int ev, int64_t v,
-			      uint64_t pred)
+/* put_int() for a sparse column, row of event @ev whose columns with
+ * tokens are *@cols (g_cols[ev]): nothing while the event's values are
+ * unknown. */
+static inline void put_sparse(struct pw_cdict_writer *w, int c, int ev, uint32_t *cols,
+			      int64_t v, uint64_t pred)
 {
-	if (!(w->g_mask[c] >> ev & 1)) {
+	if (!(*cols >> c & 1)) {
 		if (v == PW_NONE)
 			return;
 		spread(w, c, ev);
+		*cols = w->g_cols[ev];
 	}
 	put_int(w, c, v, pred);
 }
 
 /* The same for a string id (0: unknown). */
-static inline void put_sparse_str(struct pw_cdict_writer *w, int c, int ev, uint32_t id)
+static inline void put_sparse_str(struct pw_cdict_writer *w, int c, int ev, uint32_t *cols,
+				  uint32_t id)
 {
 	struct pw_cd_buf *b = &w->col[c];
 
-	if (!(w->g_mask[c] >> ev & 1)) {
+	if (!(*cols >> c & 1)) {
 		if (!id)
 			return;
 		spread(w, c, ev);
+		*cols = w->g_cols[ev];
 	}
 	b->len += pw_cd_put_varint(b->p + b->len, id);
 }
@@ -551,7 +599,7 @@ static inline int predict_row(struct pw_cd_pred *pr, const struct pw_cd_wrow *r,
 {
 	bool sw = ev == PW_EV_SCHED_SWITCH;
 	struct pw_cd_slot *c = NULL, *p = NULL, *q;
-	uint64_t t = r->time;
+	uint64_t t = r->time_ns;
 	int err = 0;
 
 	o->running = o->thread = o->duration = o->wait = 0;
@@ -630,6 +678,7 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows,
 		const struct pw_cd_wrow *r = &rows[i];
 		struct row_preds pp;
 		uint64_t d;
+		uint32_t cols;
 		int ev;
 
 		if (!w->g_rows) {
@@ -643,42 +692,44 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows,
 					w->col[c].len = PW_CD_MASK_ROOM;
 			}
 			memset(w->g_evrows, 0, sizeof(w->g_evrows));
+			memset(w->g_cols, 0, sizeof(w->g_cols));
 		}
-		d = r->time - w->g_prev;
+		d = r->time_ns - w->g_prev;
 		w->tlo.p[w->tlo.len++] = (uint8_t)d;
 		w->col[PW_COL_TIME_NS].len += pw_cd_put_varint(w->col[PW_COL_TIME_NS].p +
 							       w->col[PW_COL_TIME_NS].len, d >> 8);
-		w->g_prev = r->time;
-		if (r->time < w->g_tmin)
-			w->g_tmin = r->time;
-		if (r->time > w->g_tmax)
-			w->g_tmax = r->time;
+		w->g_prev = r->time_ns;
+		if (r->time_ns < w->g_tmin)
+			w->g_tmin = r->time_ns;
+		if (r->time_ns > w->g_tmax)
+			w->g_tmax = r->time_ns;
 		ev = r->event;
+		cols = w->g_cols[ev];
 		put_int(w, PW_COL_EVENT, ev, 0);
-		put_sparse(w, PW_COL_CPU, ev, r->cpu, 0);
+		put_sparse(w, PW_COL_CPU, ev, &cols, r->cpu, 0);
 		err = predict_row(&w->pred, r, ev, &pp);
 		if (err)
 			return wfail(w, err, NULL);
-		put_sparse(w, PW_COL_PID, ev, r->pid, pp.running);
-		put_sparse(w, PW_COL_TGID, ev, r->tgid, pp.thread);
-		put_sparse(w, PW_COL_NEXT_PID, ev, r->next_pid, 0);
-		put_sparse(w, PW_COL_TARGET_CPU, ev, r->target_cpu, 0);
-		put_sparse(w, PW_COL_DURATION_NS, ev, r->duration, pp.duration);
-		put_sparse(w, PW_COL_NEXT_WAIT_NS, ev, r->next_wait, pp.wait);
+		put_sparse(w, PW_COL_PID, ev, &cols, r->pid, pp.running);
+		put_sparse(w, PW_COL_TGID, ev, &cols, r->tgid, pp.thread);
+		put_sparse(w, PW_COL_NEXT_PID, ev, &cols, r->next_pid, 0);
+		put_sparse(w, PW_COL_TARGET_CPU, ev, &cols, r->target_cpu, 0);
+		put_sparse(w, PW_COL_DURATION_NS, ev, &cols, r->duration_ns, pp.duration);
+		put_sparse(w, PW_COL_NEXT_WAIT_NS, ev, &cols, r->next_wait_ns, pp.wait);
 		/* unrolled, each column's cache and buffer are at fixed offsets */
 		if (w->stable) {
 #pragma GCC unroll 4
 			for (int k = 0; k < 4; k++) {
-				int64_t id = string_id(w, k, r->str[k].s);
+				int64_t id = string_id(w, k, wrow_str(r, k));
 
 				if (id < 0)
 					return wfail(w, (int)id, "cannot keep a string");
-				put_sparse_str(w, str_cols[k], ev, (uint32_t)id);
+				put_sparse_str(w, str_cols[k], ev, &cols, (uint32_t)id);
 			}
 		} else {
 #pragma GCC unroll 4
 			for (int k = 0; k < 4; k++)
-				put_sparse_str(w, str_cols[k], ev, r->str[k].id);
+				put_sparse_str(w, str_cols[k], ev, &cols, wrow_id(r, k));
 		}
 		w->g_ev[w->g_rows] = (uint8_t)ev;
 		w->g_evrows[ev]++;
@@ -797,41 +848,41 @@ static int submit(struct pw_cdict_writer *w, bool last)
 	return wait_encoder(w, PW_CD_NBUF - 1);
 }
 
+/* The ids of row @o's strings in place of them (strings that may not
+ * outlive the caller's call). */
+static __attribute__((noinline)) int put_ids(struct pw_cdict_writer *w, struct pw_cd_wrow *o)
+{
+	for (int k = 0; k < 4; k++) {
+		int64_t id = string_id(w, k, wrow_str(o, k));
+
+		if (id < 0)
+			return wfail(w, (int)id, "cannot keep a string");
+		wrow_set_id(o, k, (uint32_t)id);
+	}
+	return 0;
+}
+
+static __attribute__((noinline)) int bad_event(struct pw_cdict_writer *w, const struct pw_row *r)
+{
+	pw_err("%s: row %" PRIu64 " has an invalid event %d", w->path, w->nrows, r->event);
+	return w->err = PW_EINVAL;
+}
+
 int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *r)
 {
 	struct pw_cd_wrow *o;
-	const char *strs[4] = { r->task, r->next_task, r->prev_state, r->exit_reason };
+	int err;
 
 	if (w->err)
 		return w->err;
-	if (r->event < 0 || r->event >= PW_EV__MAX) {
-		pw_err("%s: row %" PRIu64 " has an invalid event %d", w->path, w->nrows, r->event);
-		return w->err = PW_EINVAL;
-	}
+	if ((unsigned int)r->event >= PW_EV__MAX)
+		return bad_event(w, r);
 	o = &w->buf[w->cur][w->rows];
+	wrow_copy(o, r);
 	/* Stable strings outlive the writer's batches: the encoder thread
 	 * finds their ids, which takes a third of this thread's work off it. */
-	if (w->stable) {
-		for (int k = 0; k < 4; k++)
-			o->str[k].s = strs[k];
-	} else {
-		for (int k = 0; k < 4; k++) {
-			int64_t id = string_id(w, k, strs[k]);
-
-			if (id < 0)
-				return wfail(w, (int)id, "cannot keep a string");
-			o->str[k].id = (uint32_t)id;
-		}
-	}
-	o->time = r->time_ns;
-	o->cpu = r->cpu;
-	o->pid = r->pid;
-	o->tgid = r->tgid;
-	o->duration = r->duration_ns;
-	o->next_pid = r->next_pid;
-	o->next_wait = r->next_wait_ns;
-	o->target_cpu = r->target_cpu;
-	o->event = r->event;
+	if (!w->stable && (err = put_ids(w, o)))
+		return err;
 	w->nrows++;
 	if (++w->rows == PW_CD_BATCH)
 		return submit(w, false);
