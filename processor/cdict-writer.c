@@ -868,25 +868,41 @@ static __attribute__((noinline)) int bad_event(struct pw_cdict_writer *w, const 
 	return w->err = PW_EINVAL;
 }
 
+struct pw_row *pw_cdict_writer_slot(struct pw_cdict_writer *w)
+{
+	return &w->buf[w->cur][w->rows];
+}
+
+int pw_cdict_writer_add_slot(struct pw_cdict_writer *w, struct pw_row **next)
+{
+	struct pw_cd_wrow *o = &w->buf[w->cur][w->rows];
+	int err = 0;
+
+	if (w->err)
+		err = w->err;
+	else if ((unsigned int)o->event >= PW_EV__MAX)
+		err = bad_event(w, o);
+	/* Stable strings outlive the writer's batches: the encoder thread
+	 * finds their ids, which takes a third of this thread's work off it. */
+	else if (!w->stable && (err = put_ids(w, o)))
+		;
+	else {
+		w->nrows++;
+		if (++w->rows == PW_CD_BATCH)
+			err = submit(w, false);
+	}
+	*next = &w->buf[w->cur][w->rows];
+	return err;
+}
+
 int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *r)
 {
-	struct pw_cd_wrow *o;
-	int err;
+	struct pw_row *next;
 
 	if (w->err)
 		return w->err;
-	if ((unsigned int)r->event >= PW_EV__MAX)
-		return bad_event(w, r);
-	o = &w->buf[w->cur][w->rows];
-	wrow_copy(o, r);
-	/* Stable strings outlive the writer's batches: the encoder thread
-	 * finds their ids, which takes a third of this thread's work off it. */
-	if (!w->stable && (err = put_ids(w, o)))
-		return err;
-	w->nrows++;
-	if (++w->rows == PW_CD_BATCH)
-		return submit(w, false);
-	return 0;
+	wrow_copy(&w->buf[w->cur][w->rows], r);
+	return pw_cdict_writer_add_slot(w, &next);
 }
 
 /* Metadata records (docs/cdict.md, "Metadata"). */

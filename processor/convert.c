@@ -49,6 +49,7 @@ struct sink {
 	struct pw_cdict_writer *cdict;
 	struct pw_csv *csv;
 	struct pw_reader *reader;
+	struct pw_row **slot;	/* sink_cdict(): where the reader builds rows */
 	uint64_t rows;
 };
 
@@ -89,15 +90,20 @@ static int sink_row(const struct pw_row *in, void *ctx)
 	return 0;
 }
 
-/* sink_row() when the rows go to a cdict only, unnamed and untapped. */
+/*
+ * sink_row() when the rows go to a cdict only, unnamed and untapped: the
+ * reader builds each row in the writer's next slot (*s->slot), where it
+ * stays.
+ */
 static int sink_cdict(const struct pw_row *in, void *ctx)
 {
 	struct sink *s = ctx;
 	int err;
 
+	(void)in;		/* *s->slot */
 	if (!(++s->rows & 0xfff) && (err = sink_tick(s)))
 		return err;
-	return pw_cdict_writer_add(s->cdict, in);
+	return pw_cdict_writer_add_slot(s->cdict, s->slot);
 }
 
 /* The kind of a named input: by content for files, perf.data for streams. */
@@ -192,7 +198,17 @@ int pw_convert_run(const struct pw_convert *c, struct pw_meta *meta)
 	 * input stays open and readable until the new file is renamed over it. */
 	switch (kind) {
 	case PW_INPUT_PERFDATA:
-		rerr = pw_reader_run(s.reader, cdict_only ? sink_cdict : sink_row, &s);
+		if (cdict_only) {
+			struct pw_row *own;
+
+			s.slot = pw_reader_row_slot(s.reader);
+			own = *s.slot;
+			*s.slot = pw_cdict_writer_slot(s.cdict);
+			rerr = pw_reader_run(s.reader, sink_cdict, &s);
+			*s.slot = own;	/* the writer's ring goes with it */
+		} else {
+			rerr = pw_reader_run(s.reader, sink_row, &s);
+		}
 		if (!rerr || rerr == PW_ETRUNCATED)
 			err = pw_meta_copy(meta, pw_reader_meta(s.reader));
 		break;

@@ -21,6 +21,7 @@ int pw_derive_init(struct pw_derive *d, struct pw_intern *strs, struct pw_meta *
 	d->meta = meta;
 	d->fn = fn;
 	d->ctx = ctx;
+	d->out = &d->own;
 	pw_u64map_init(&d->tids);
 	return 0;
 }
@@ -108,19 +109,16 @@ static int emit(struct pw_derive *d, struct pw_row *row)
 int pw_derive_event(const struct pw_qev *q, void *ctx)
 {
 	struct pw_derive *d = ctx;
-	struct pw_row row = {
-		.time_ns = q->time,
-		.cpu = q->cpu == PW_NONE32 ? PW_NONE : q->cpu,
-		.event = q->kind,
-		.pid = PW_NONE, .tgid = PW_NONE,
-		.duration_ns = PW_NONE,
-		.next_pid = PW_NONE,
-		.next_wait_ns = PW_NONE,
-		.target_cpu = PW_NONE,
-	};
+	struct pw_row *row = d->out;	/* built in place, where the consumer wants it */
 	struct pw_task *t, *n;
 	struct pw_cpu *c;
 
+	row->time_ns = q->time;
+	row->cpu = q->cpu == PW_NONE32 ? PW_NONE : q->cpu;
+	row->event = q->kind;
+	row->pid = row->tgid = row->duration_ns = row->next_pid = PW_NONE;
+	row->next_wait_ns = row->target_cpu = PW_NONE;
+	row->task = row->next_task = row->prev_state = row->exit_reason = NULL;
 	switch (q->kind) {
 	case PW_QK_COMM:
 		t = task_get(d, q->tid);
@@ -150,25 +148,25 @@ int pw_derive_event(const struct pw_qev *q, void *ctx)
 		if (!n)
 			return PW_ENOMEM;
 		t = task_get(d, q->a_pid);
-		row.pid = q->a_pid;
-		row.task = pw_str(d->strs, q->a_comm);
-		row.next_pid = q->b_pid;
-		row.next_task = pw_str(d->strs, q->b_comm);
-		row.prev_state = pw_str(d->strs, q->str);
+		row->pid = q->a_pid;
+		row->task = pw_str(d->strs, q->a_comm);
+		row->next_pid = q->b_pid;
+		row->next_task = pw_str(d->strs, q->b_comm);
+		row->prev_state = pw_str(d->strs, q->str);
 		if (t->tgid < 0 && q->tid == q->a_pid)
 			t->tgid = q->pid;	/* switches are sampled in prev */
-		row.tgid = tgid_of(t);
+		row->tgid = tgid_of(t);
 		if (c && c->pid == q->a_pid && c->in <= q->time)
-			row.duration_ns = (int64_t)(q->time - c->in);
+			row->duration_ns = (int64_t)(q->time - c->in);
 		if (q->b_pid == 0)
 			;	/* the idle tasks (one per CPU, all pid 0) do not wait */
 		else if (n->wakeup && n->wakeup <= q->time)
-			row.next_wait_ns = (int64_t)(q->time - n->wakeup);
+			row->next_wait_ns = (int64_t)(q->time - n->wakeup);
 		else if (n->out && n->out_preempted && n->out <= q->time)
-			row.next_wait_ns = (int64_t)(q->time - n->out);
+			row->next_wait_ns = (int64_t)(q->time - n->out);
 		/* prev leaves: remember how, forget its wakeup */
 		t->out = q->time;
-		t->out_preempted = row.prev_state && row.prev_state[0] == 'R';
+		t->out_preempted = row->prev_state && row->prev_state[0] == 'R';
 		t->wakeup = 0;
 		n->wakeup = 0;
 		if (c) {
@@ -184,10 +182,10 @@ int pw_derive_event(const struct pw_qev *q, void *ctx)
 		/* The first wakeup since it left counts, as in perf sched timehist. */
 		if (!t->wakeup)
 			t->wakeup = q->time;
-		row.pid = q->a_pid;
-		row.tgid = tgid_of(t);
-		row.task = pw_str(d->strs, q->a_comm);
-		row.target_cpu = q->val;
+		row->pid = q->a_pid;
+		row->tgid = tgid_of(t);
+		row->task = pw_str(d->strs, q->a_comm);
+		row->target_cpu = q->val;
 		break;
 	case PW_EV_SCHED_MIGRATE_TASK:
 	case PW_EV_SCHED_STAT_SLEEP:
@@ -195,35 +193,35 @@ int pw_derive_event(const struct pw_qev *q, void *ctx)
 		t = task_get(d, q->a_pid);
 		if (!t)
 			return PW_ENOMEM;
-		row.pid = q->a_pid;
-		row.tgid = tgid_of(t);
-		row.task = pw_str(d->strs, q->a_comm);
+		row->pid = q->a_pid;
+		row->tgid = tgid_of(t);
+		row->task = pw_str(d->strs, q->a_comm);
 		if (q->kind == PW_EV_SCHED_MIGRATE_TASK)
-			row.target_cpu = q->val;
+			row->target_cpu = q->val;
 		else
-			row.duration_ns = q->val;
+			row->duration_ns = q->val;
 		break;
 	case PW_EV_KVM_EXIT:
 	case PW_EV_KVM_ENTRY:
 		t = task_get(d, q->tid);
 		if (!t)
 			return PW_ENOMEM;
-		row.pid = q->tid;
-		row.tgid = t->tgid >= 0 ? t->tgid : q->pid;
-		row.task = pw_str(d->strs, t->comm);
+		row->pid = q->tid;
+		row->tgid = t->tgid >= 0 ? t->tgid : q->pid;
+		row->task = pw_str(d->strs, t->comm);
 		if (q->kind == PW_EV_KVM_EXIT) {
-			row.exit_reason = pw_str(d->strs, q->str);
+			row->exit_reason = pw_str(d->strs, q->str);
 			if (t->kvm_entry && t->kvm_entry >= t->kvm_exit)
-				row.duration_ns = (int64_t)(q->time - t->kvm_entry);
+				row->duration_ns = (int64_t)(q->time - t->kvm_entry);
 			t->kvm_exit = q->time;
 		} else {
 			if (t->kvm_exit && t->kvm_exit >= t->kvm_entry)
-				row.duration_ns = (int64_t)(q->time - t->kvm_exit);
+				row->duration_ns = (int64_t)(q->time - t->kvm_exit);
 			t->kvm_entry = q->time;
 		}
 		break;
 	default:
 		return 0;
 	}
-	return emit(d, &row);
+	return emit(d, row);
 }

@@ -1448,6 +1448,11 @@ static int read_records(struct pw_reader *r, bool until_formats)
 	return err;
 }
 
+struct pw_row **pw_reader_row_slot(struct pw_reader *r)
+{
+	return &r->derive.out;
+}
+
 int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx)
 {
 	file_swapped = r->swapped;

@@ -71,6 +71,21 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *row);
 
 /**
+ * pw_cdict_writer_slot - where the next row may be built in place
+ *
+ * The row at this address (valid until the next call that adds a row) is
+ * added by pw_cdict_writer_add_slot(), without a copy: for a producer that
+ * builds each row anyway. Never NULL.
+ */
+struct pw_row *pw_cdict_writer_slot(struct pw_cdict_writer *w);
+
+/**
+ * pw_cdict_writer_add_slot - pw_cdict_writer_add() of the row built at
+ * pw_cdict_writer_slot()'s address; *@next is set to the next slot's.
+ */
+int pw_cdict_writer_add_slot(struct pw_cdict_writer *w, struct pw_row **next);
+
+/**
  * pw_cdict_writer_close - flush, write index and @meta, fsync, rename into place
  * @meta: NULL for none. Its per-event `stored` counts and first_ns/last_ns
  *        are not used: the file records those of the rows actually added.

@@ -60,6 +60,16 @@ struct pw_reader *pw_reader_open_fd(int fd, const char *name,
 int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx);
 
 /**
+ * pw_reader_row_slot - where pw_reader_run() builds the rows it hands @fn
+ *
+ * *slot is the address the next row is built at: the reader's own buffer
+ * until the caller points it elsewhere (before the run, or in @fn for the
+ * rows after), at memory that holds a struct pw_row, such as
+ * pw_cdict_writer_slot()'s, so that a row is never copied.
+ */
+struct pw_row **pw_reader_row_slot(struct pw_reader *r);
+
+/**
  * pw_reader_meta - capture metadata and counts; owned by @r. The counts
  * are final once pw_reader_run() has returned.
  */

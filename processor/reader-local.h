@@ -271,6 +271,8 @@ struct pw_derive {
 	uint64_t rows;
 	pw_row_fn fn;
 	void *ctx;
+	struct pw_row *out;		/* where the next row is built: own, or the consumer's */
+	struct pw_row own;
 };
 
 int pw_derive_init(struct pw_derive *d, struct pw_intern *strs, struct pw_meta *meta,

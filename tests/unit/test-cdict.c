@@ -1569,6 +1569,61 @@ static void test_predicted_narrow_column(void **state)
 	pw_cdict_close(cd);
 }
 
+/*
+ * Rows built in place at pw_cdict_writer_slot() read back as rows added by
+ * copy, across batches of the writer's ring and with its thread; an
+ * invalid event is refused there too.
+ */
+static void test_rows_in_place(void **state)
+{
+	enum { N = 20000 };
+	struct fx *f = *state;
+	struct pw_row *rows = calloc(N, sizeof(*rows));
+	char copy[160];
+
+	assert_non_null(rows);
+	make_rows(rows, N);
+	snprintf(copy, sizeof(copy), "%s/copy.cdict", f->dir);
+	write_file(copy, rows, N, 3000, NULL);
+	for (int single = 0; single < 2; single++) {
+		struct pw_cdict_writer_opts o = { .rows_per_chunk = 3000, .single_thread = single };
+		int err = 1;
+		struct pw_cdict_writer *w = pw_cdict_writer_open(f->path, &o, &err);
+		struct pw_row *slot;
+		uint8_t *a, *b;
+		size_t alen, blen;
+
+		assert_non_null(w);
+		slot = pw_cdict_writer_slot(w);
+		for (size_t i = 0; i < N; i++) {
+			*slot = rows[i];
+			assert_int_equal(pw_cdict_writer_add_slot(w, &slot), 0);
+			assert_ptr_equal(slot, pw_cdict_writer_slot(w));
+		}
+		assert_int_equal(pw_cdict_writer_close(w, NULL), 0);
+		assert_int_equal(read_back(f->path, rows, N), 0);
+		a = slurp(f->path, &alen);
+		b = slurp(copy, &blen);
+		assert_int_equal(alen, blen);
+		assert_memory_equal(a, b, alen);
+		free(a);
+		free(b);
+	}
+	{
+		int err = 1;
+		struct pw_cdict_writer *w = pw_cdict_writer_open(f->path, NULL, &err);
+		struct pw_row *slot = pw_cdict_writer_slot(w);
+
+		*slot = rows[0];
+		slot->event = PW_EV__MAX;
+		log_reset();
+		assert_int_equal(pw_cdict_writer_add_slot(w, &slot), PW_EINVAL);
+		assert_non_null(strstr(logbuf, "has an invalid event"));
+		pw_cdict_writer_abort(w);
+	}
+	free(rows);
+}
+
 /* A file of a later minor version with a column this reader does not know. */
 static void test_unknown_column_skipped(void **state)
 {
@@ -1744,6 +1799,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_filesystem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encoder_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_column_levels, setup, teardown),
 	};
 
