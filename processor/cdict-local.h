@@ -424,6 +424,10 @@ static inline void pw_cd_thread_seen(struct pw_cd_slot *s, int64_t tgid)
 }
 
 void pw_cd_pred_reset(struct pw_cd_pred *pr);
+/* The running predictions of a group from its loaded columns (events in
+ * bytes, cpus and next_pids in 32 bits with PW_NONE32), into @out. */
+int pw_cd_pred_running32(struct pw_cd_pred *pr, uint32_t n, const uint8_t *ev,
+			 const int32_t *cpu, const int32_t *next_pid, uint64_t *out);
 void pw_cd_pred_release(struct pw_cd_pred *pr);
 
 /*

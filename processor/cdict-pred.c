@@ -55,37 +55,56 @@ void pw_cd_pred_release(struct pw_cd_pred *pr)
 	memset(pr, 0, sizeof(*pr));
 }
 
+/* A value of a 32-bit loaded column (PW_NONE32: unknown) as an int64. */
+static inline int64_t wide(int32_t v)
+{
+	return v == PW_NONE32 ? PW_NONE : v;
+}
+
 /*
  * The running predictions of a group: cpus 0 to 255 kept in an array (the
  * same values as pw_cd_pred_running() and the switches' updates give),
- * any other cpu in the map.
+ * any other cpu in the map. From the int64 decoded columns, or (@narrow)
+ * from loaded ones: events in bytes, cpus and pids in 32 bits.
  */
-static int pred_running(struct pw_cd_pred *pr, uint32_t n, const int64_t *ev, const int64_t *cpu,
-			const int64_t *next_pid, uint64_t *out)
+static inline __attribute__((always_inline)) int
+running(struct pw_cd_pred *pr, uint32_t n, const void *evs, const void *cpus, const void *npids,
+	bool narrow, uint64_t *out)
 {
 	uint64_t in[256] = { 0 };	/* 0: unknown */
 	int err = 0;
 
+	pw_cd_pred_reset(pr);
 	for (uint32_t i = 0; i < n && !err; i++) {
 		struct pw_cd_slot *s;
-		uint64_t c = (uint64_t)cpu[i];
+		int64_t ev = narrow ? ((const uint8_t *)evs)[i] : ((const int64_t *)evs)[i];
+		int64_t cpu = narrow ? wide(((const int32_t *)cpus)[i]) : ((const int64_t *)cpus)[i];
+		int64_t next_pid = narrow ? wide(((const int32_t *)npids)[i])
+					  : ((const int64_t *)npids)[i];
+		uint64_t c = (uint64_t)cpu;
 
 		if (c < 256) {
 			out[i] = in[c];
-			if (ev[i] == PW_EV_SCHED_SWITCH)
-				in[c] = next_pid[i] == PW_NONE ? 0 : (uint64_t)next_pid[i];
+			if (ev == PW_EV_SCHED_SWITCH)
+				in[c] = next_pid == PW_NONE ? 0 : (uint64_t)next_pid;
 			continue;
 		}
-		out[i] = pw_cd_pred_running(pr, cpu[i]);
-		if (ev[i] != PW_EV_SCHED_SWITCH || cpu[i] == PW_NONE)
+		out[i] = pw_cd_pred_running(pr, cpu);
+		if (ev != PW_EV_SCHED_SWITCH || cpu == PW_NONE)
 			continue;
-		s = pw_cd_map_get(&pr->cpus, cpu[i], true, &err);
+		s = pw_cd_map_get(&pr->cpus, cpu, true, &err);
 		if (s) {
-			s->in_pid = next_pid[i];
+			s->in_pid = next_pid;
 			s->has |= PW_CD_HAS_IN;
 		}
 	}
 	return err;
+}
+
+int pw_cd_pred_running32(struct pw_cd_pred *pr, uint32_t n, const uint8_t *ev,
+			 const int32_t *cpu, const int32_t *next_pid, uint64_t *out)
+{
+	return running(pr, n, ev, cpu, next_pid, true, out);
 }
 
 int pw_cd_pred_group(struct pw_cd_pred *pr, int enc, uint32_t n, const int64_t *t,
@@ -103,6 +122,6 @@ int pw_cd_pred_group(struct pw_cd_pred *pr, int enc, uint32_t n, const int64_t *
 		for (uint32_t i = 0; i < n && !err; i++)
 			out[i] = pw_cd_pred_wait(pr, (uint64_t)t[i], (int)ev[i], pid[i], next_pid[i], &err);
 	else
-		err = pred_running(pr, n, ev, cpu, next_pid, out);
+		err = running(pr, n, ev, cpu, next_pid, false, out);
 	return err;
 }

@@ -54,6 +54,11 @@ struct pw_cd_work {
 	uint32_t ev_group;		/* the group they are of, + 1; 0: none */
 	uint64_t ev_present;		/* bit e: event e occurs (e < 64) */
 	bool ev_high;			/* an event >= 64 occurs */
+	/* the group's loaded event, cpu and next_pid columns, which the
+	 * running predictor reads when they are loaded anyway; NULL: it
+	 * reads the decoded ones (dec[]) */
+	const uint8_t *run_ev;
+	const int32_t *run_cpu, *run_npid;
 	bool defer;			/* helper thread: keep the message, log later */
 	int err;
 	char msg[640];
@@ -1093,7 +1098,10 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 		const uint64_t *pred = NULL;
 
 		if (enc != PW_CD_ENC_INT) {
-			int perr = pw_cd_pred_group(&wk->pred, enc, rows, wk->dec[PW_COL_TIME_NS],
+			int perr = enc == PW_CD_ENC_RUNNING && wk->run_ev ?
+				   pw_cd_pred_running32(&wk->pred, rows, wk->run_ev, wk->run_cpu,
+							wk->run_npid, wk->predbuf) :
+				   pw_cd_pred_group(&wk->pred, enc, rows, wk->dec[PW_COL_TIME_NS],
 						    wk->dec[PW_COL_EVENT], wk->dec[PW_COL_CPU],
 						    wk->dec[PW_COL_PID], wk->dec[PW_COL_NEXT_PID],
 						    wk->predbuf);
@@ -1236,7 +1244,18 @@ static int decode_group(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 	};
 	const struct pw_cd_rgroup *gr = &cd->groups[g];
 	unsigned int scratch = out ? 0 : mask, need = mask;
+	const unsigned int run_deps = pred_reads(PW_CD_ENC_RUNNING, PW_COL_PID);
+	bool preds = false;
 
+	/* pid's predictor reads the loaded columns when they are loaded anyway */
+	wk->run_ev = NULL;
+	if (out && (mask & (run_deps | PW_COLMASK(PW_COL_PID))) == (run_deps | PW_COLMASK(PW_COL_PID))) {
+		size_t at = (size_t)(gr->first_row - base);
+
+		wk->run_ev = out->event + at;
+		wk->run_cpu = out->cpu + at;
+		wk->run_npid = out->next_pid + at;
+	}
 	/* what the predictors read, and what those read in turn (tgid reads
 	 * pid, which reads cpu, event and next_pid) */
 	for (int round = 0; round < 3; round++)
@@ -1246,13 +1265,22 @@ static int decode_group(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 			if (!(need & PW_COLMASK(c)))
 				continue;
 			deps = pred_reads(cd->enc[c], c);
+			preds |= deps != 0;
+			if (c == PW_COL_PID && wk->run_ev && !(scratch & PW_COLMASK(PW_COL_PID)))
+				deps &= ~run_deps;	/* loaded: in out, decoded first */
 			/* a sparse chunk's rows are found by their events */
 			if ((cd->enc[c] & PW_CD_ENC_SPARSE) && !(need & PW_COLMASK(PW_COL_EVENT)))
 				deps |= PW_COLMASK(PW_COL_EVENT);
 			scratch |= deps;
 			need |= deps;
 		}
-	if ((scratch & PW_CD_PRED_DEPS) && !wk->predbuf) {
+	/* pid decoded into the scratch after all (tgid, duration or wait read
+	 * it): its predictor reads the scratch too */
+	if (scratch & PW_COLMASK(PW_COL_PID) && wk->run_ev) {
+		wk->run_ev = NULL;
+		scratch |= run_deps;
+	}
+	if (preds && !wk->predbuf) {
 		wk->predbuf = malloc((size_t)cd->max_rows * sizeof(*wk->predbuf));
 		if (!wk->predbuf)
 			return cd_fail(cd, wk, PW_ENOMEM, 0, "%s", pw_strerror(PW_ENOMEM));

@@ -1451,7 +1451,10 @@ static void test_predictions_agree(void **state)
 		t += x % 700;
 		r->time_ns = t;
 		r->event = (int)(x % PW_EV__MAX);
+		/* cpus below 256 (kept in an array by the reader) and others */
 		r->cpu = x >> 4 & 3 ? (int64_t)(x >> 6 & 3) : PW_NONE;
+		if ((x >> 40 & 15) == 0)
+			r->cpu = x >> 44 & 1 ? 300 : -2;
 		r->pid = x >> 8 & 7 ? (int64_t)(x >> 11 & 3) : PW_NONE;
 		r->tgid = x >> 13 & 3 ? (int64_t)(x >> 15 & 3) : PW_NONE;
 		r->next_pid = x >> 17 & 3 ? (int64_t)(x >> 19 & 3) : PW_NONE;
@@ -1460,8 +1463,22 @@ static void test_predictions_agree(void **state)
 		r->target_cpu = PW_NONE;
 	}
 	for (unsigned int chunk = 0; chunk <= 700; chunk += 350) {
+		unsigned int only = PW_COLMASK(PW_COL_EVENT) | PW_COLMASK(PW_COL_CPU) |
+				    PW_COLMASK(PW_COL_NEXT_PID) | PW_COLMASK(PW_COL_PID);
+		struct pw_cdict *cd;
+		struct pw_columns c;
+
 		write_file(f->path, rows, 3000, chunk, NULL);
 		assert_int_equal(read_back(f->path, rows, 3000), 0);
+		/* pid alone with what its predictor reads: from the loaded
+		 * columns, not the decoded ones */
+		cd = pw_cdict_open(f->path, NULL);
+		assert_non_null(cd);
+		assert_int_equal(pw_cdict_load(cd, only, &c), 0);
+		for (int i = 0; i < 3000; i++)
+			assert_int_equal(c.pid[i], narrow(rows[i].pid));
+		pw_columns_release(&c);
+		pw_cdict_close(cd);
 	}
 }
 
