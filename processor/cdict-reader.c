@@ -886,6 +886,36 @@ static uint32_t select_rows(const uint16_t *ev, uint64_t mask, uint32_t rows, ui
 }
 
 /*
+ * One token of the int-like encodings at *@pp (its single byte inline):
+ * NULL and *@z = token - 1 (2^64 - 1 for the token 2^64), *@none when it
+ * is 0 (unknown); or why it is bad.
+ */
+static inline __attribute__((always_inline)) const char *
+get_itoken(const uint8_t **pp, const uint8_t *end, uint64_t *z, bool *none)
+{
+	const uint8_t *p = *pp;
+	unsigned int hi = 0;
+	uint64_t v;
+
+	if (p < end && *p < 0x80) {
+		*pp = p + 1;
+		*none = !*p;
+		*z = *p - 1ull;
+		return NULL;
+	}
+	if (!pw_cd_get_varint(&p, end, &v, &hi)) {
+		*pp = p;
+		return p >= end ? "the chunk ends early" : "bad token";
+	}
+	*pp = p;
+	if (hi && v)
+		return "token above 2^64";
+	*none = !hi && !v;
+	*z = v - 1;
+	return NULL;
+}
+
+/*
  * The tokens of an int, duration or wait chunk into @dst (see store()),
  * adding the predictions @pred (or nothing). With @sel (a sparse chunk),
  * token j is row @sel[j]'s, and @rows counts the tokens. The event column
@@ -902,26 +932,22 @@ decode_ints(const struct pw_cdict *cd, const uint8_t **pp, const uint8_t *end, u
 
 	for (uint32_t j = 0; j < rows; j++) {
 		uint32_t i = sel ? sel[j] : j;
-		unsigned int hi = 0;
-		uint64_t v;
+		const char *why;
+		uint64_t z;
 		int64_t val;
+		bool none;
 
 		*pp = p;
 		*ip = i;
-		if (p < end && *p < 0x80)
-			v = *p++;
-		else if (!pw_cd_get_varint(&p, end, &v, &hi))
-			return p >= end ? "the chunk ends early" : "bad token";
-		if (hi && v)
-			return "token above 2^64";
-		if (!hi && !v) {
+		if ((why = get_itoken(&p, end, &z, &none)))
+			return why;
+		if (none) {
 			if (event)
 				return "unknown event";
 			store(dst, width, i, PW_NONE, false);
 			continue;
 		}
-		/* v - 1 is 2^64 - 1 when hi */
-		val = (int64_t)(pw_cd_unzz(v - 1) + (pred ? pred[i] : 0));
+		val = (int64_t)(pw_cd_unzz(z) + (pred ? pred[i] : 0));
 		if (val == PW_NONE)
 			return "value is the reserved unknown marker";
 		if (event) {
@@ -954,26 +980,23 @@ static const char *decode_thread(struct pw_cd_work *wk, const uint8_t **pp, cons
 	for (uint32_t j = 0; j < rows; j++) {
 		uint32_t i = sel ? sel[j] : j;
 		struct pw_cd_slot *s;
-		unsigned int hi = 0;
-		uint64_t v, pred;
+		const char *why;
+		uint64_t z, pred;
 		int64_t val;
+		bool none;
 
 		*pp = p;
 		*ip = i;
-		if (p < end && *p < 0x80)
-			v = *p++;
-		else if (!pw_cd_get_varint(&p, end, &v, &hi))
-			return p >= end ? "the chunk ends early" : "bad token";
-		if (hi && v)
-			return "token above 2^64";
-		if (!hi && !v) {
+		if ((why = get_itoken(&p, end, &z, &none)))
+			return why;
+		if (none) {
 			store(dst, width, i, PW_NONE, false);
 			continue;
 		}
 		pred = pw_cd_pred_thread(&wk->pred, pid[i], &s, err);
 		if (*err)
 			return NULL;
-		val = (int64_t)(pw_cd_unzz(v - 1) + pred);
+		val = (int64_t)(pw_cd_unzz(z) + pred);
 		if (val == PW_NONE)
 			return "value is the reserved unknown marker";
 		if (!store(dst, width, i, val, false))

@@ -159,6 +159,33 @@ static void sift_down(struct pw_order_head *heap, size_t hn, size_t i, struct pw
 	heap[i] = h;
 }
 
+/*
+ * Releases run @r's events from its position on, in a row, while they are
+ * at most @limit and before @next (the next run's head, by time then
+ * arrival). Returns the consumer's first error; *@head is the run's next
+ * event, or NULL when the run has none left at most @limit.
+ */
+static inline int release_run(struct pw_order *o, size_t r, uint64_t limit,
+			      struct pw_order_head next, const struct pw_qev **head)
+{
+	const struct pw_qev *e = &o->v[o->pos[r]], *end = o->v + o->runs[r].end;
+	int err;
+
+	for (;;) {
+		o->last_out = e->time;
+		o->released = true;
+		err = o->fn(e, o->ctx);
+		e++;
+		if (err || e == end || e->time > limit)
+			break;
+		if (next.time < e->time || (next.time == e->time && next.seq < e->seq))
+			break;
+	}
+	o->pos[r] = (size_t)(e - o->v);
+	*head = e == end || e->time > limit ? NULL : e;
+	return err;
+}
+
 /* After a release: what is left of each run stays where it is; empty runs go. */
 static void drop_released(struct pw_order *o)
 {
@@ -213,24 +240,16 @@ static int release_few(struct pw_order *o, uint64_t limit)
 				b2 = i;
 			}
 		}
-		size_t r = hr[b];
-		const struct pw_qev *e = &o->v[o->pos[r]], *end = o->v + o->runs[r].end;
-
 		/* this run's events before the second head go out in a row */
-		for (;;) {
-			o->last_out = e->time;
-			o->released = true;
-			err = o->fn(e, o->ctx);
-			e++;
-			if (err || e == end || e->time > limit)
-				break;
-			if (e->time > t2 || (e->time == t2 && b > b2))
-				break;
-		}
-		o->pos[r] = (size_t)(e - o->v);
+		struct pw_order_head n2 = { UINT64_MAX, UINT64_MAX, 0 };
+		const struct pw_qev *e;
+
+		if (b2 != SIZE_MAX)
+			n2 = (struct pw_order_head){ t2, o->v[o->pos[hr[b2]]].seq, hr[b2] };
+		err = release_run(o, hr[b], limit, n2, &e);
 		if (err)
 			break;
-		if (e == end || e->time > limit) {
+		if (!e) {
 			live--;
 			memmove(ht + b, ht + b + 1, (live - b) * sizeof(*ht));
 			memmove(hr + b, hr + b + 1, (live - b) * sizeof(*hr));
@@ -264,26 +283,16 @@ static int release_upto(struct pw_order *o, uint64_t limit)
 		sift_down(heap, hn, i, heap[i]);
 	while (hn) {
 		size_t r = heap[0].run;
-		const struct pw_qev *e = &o->v[o->pos[r]], *end = o->v + o->runs[r].end;
 		/* the next run's head: this run's events before it go out in a row */
 		struct pw_order_head n2 = { UINT64_MAX, UINT64_MAX, 0 };
+		const struct pw_qev *e;
 
 		if (hn > 1)
 			n2 = hn > 2 && head_before(&heap[2], &heap[1]) ? heap[2] : heap[1];
-		for (;;) {
-			o->last_out = e->time;
-			o->released = true;
-			err = o->fn(e, o->ctx);
-			e++;
-			if (err || e == end || e->time > limit)
-				break;
-			if (n2.time < e->time || (n2.time == e->time && n2.seq < e->seq))
-				break;
-		}
-		o->pos[r] = (size_t)(e - o->v);
+		err = release_run(o, r, limit, n2, &e);
 		if (err)
 			break;
-		if (e == end || e->time > limit) {
+		if (!e) {
 			hn--;
 			sift_down(heap, hn, 0, heap[hn]);
 		} else
