@@ -26,7 +26,8 @@
 # perfmap; $BENCH_PROFILE=0 skips the instruction profile (valgrind's
 # callgrind on a 500k-event slice of b); $BENCH_BASELINE=OTHER_BUILD_DIR
 # adds a row for the perfwhiz-proc of another build (e.g. an older
-# commit's) in the same run.
+# commit's) in the same run, and one for its perfmap --list on the file it
+# wrote.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -245,6 +246,11 @@ if [ "${BENCH_PERFMAP:-1}" != 0 ] && [ -x "$B/perfmap" ]; then
 		echo "## perfmap on $(basename "$big") ($prow rows)"
 		echo
 		measure load "$B/perfmap" --list "$big"
+		# the baseline's perfmap on the baseline's file (it may not read this
+		# build's format)
+		[ -n "${BENCH_BASELINE:-}" ] && [ -x "$BENCH_BASELINE/perfmap" ] &&
+			[ -s "${big%.cdict}-baseline.cdict" ] &&
+			measure load-baseline "$BENCH_BASELINE/perfmap" --list "${big%.cdict}-baseline.cdict"
 		measure basic-charts "$B/perfmap" -o "$OUT/pm-basic" "$big"
 		measure basic-charts-no-gnuplot env PERFMAP_GNUPLOT=true \
 			"$B/perfmap" -o "$OUT/pm-basic-ng" "$big"
