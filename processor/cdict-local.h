@@ -64,8 +64,9 @@ enum pw_cd_meta_type {
 	PW_CD_MT_STRLIST = 6,
 };
 
-/* The encoding of each column as perfwhiz writes it (version 1.0: int
- * for pid and tgid, and no sparse chunks; 2.0 made them sparse). */
+/* The encoding of each column as perfwhiz writes it, but for the sparse
+ * flag (version 1.0 had no sparse chunks; pid and tgid were int before
+ * 2.1). */
 static inline int pw_cd_column_base(int col)
 {
 	switch (col) {
@@ -377,11 +378,11 @@ static inline uint64_t pw_cd_pred_wait(struct pw_cd_pred *pr, uint64_t t, int ev
 }
 
 /*
- * The running predictor (PW_CD_ENC_RUNNING): the pid the row's cpu was
- * switched to last (the next_pid of its last sched_switch), 0 when unknown.
- * Its state is the duration predictor's in_pid, which this reads before
- * pw_cd_pred_duration() updates it for the same row; pw_cd_pred_group()
- * updates it alone.
+ * The running predictor (PW_CD_ENC_RUNNING) of a row on @cpu: the pid the
+ * cpu was switched to last (the next_pid of its last sched_switch), 0 when
+ * unknown. Its state is the cpu's in_pid, which pw_cd_pred_group() updates
+ * after each switch (the writer's predict_row() reads it before the
+ * duration predictor's update of the same row).
  */
 static inline uint64_t pw_cd_pred_running(struct pw_cd_pred *pr, int64_t cpu)
 {
