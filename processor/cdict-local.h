@@ -47,7 +47,7 @@ enum pw_cd_encoding {
 	 * last (pid), or by the pid's last thread group (tgid) */
 	PW_CD_ENC_RUNNING = 6,
 	PW_CD_ENC_THREAD = 7,
-	/* version 2.0: added to int, string, duration or wait, the chunk holds
+	/* version 2.0: added to any encoding but delta, the chunk holds
 	 * tokens only for the rows of the events in its leading event mask */
 	PW_CD_ENC_SPARSE = 0x10,
 };
