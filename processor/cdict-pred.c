@@ -64,8 +64,9 @@ static inline int64_t wide(int32_t v)
 /*
  * The running predictions of a group: cpus 0 to 255 kept in an array (the
  * same values as pw_cd_pred_running() and the switches' updates give),
- * any other cpu in the map. From the int64 decoded columns, or (@narrow)
- * from loaded ones: events in bytes, cpus and pids in 32 bits.
+ * any other cpu in the map (reset by the caller). From the int64 decoded
+ * columns, or (@narrow) from loaded ones: events in bytes, cpus and pids
+ * in 32 bits.
  */
 static inline __attribute__((always_inline)) int
 running(struct pw_cd_pred *pr, uint32_t n, const void *evs, const void *cpus, const void *npids,
@@ -74,7 +75,6 @@ running(struct pw_cd_pred *pr, uint32_t n, const void *evs, const void *cpus, co
 	uint64_t in[256] = { 0 };	/* 0: unknown */
 	int err = 0;
 
-	pw_cd_pred_reset(pr);
 	for (uint32_t i = 0; i < n && !err; i++) {
 		struct pw_cd_slot *s;
 		int64_t ev = narrow ? ((const uint8_t *)evs)[i] : ((const int64_t *)evs)[i];
@@ -104,6 +104,7 @@ running(struct pw_cd_pred *pr, uint32_t n, const void *evs, const void *cpus, co
 int pw_cd_pred_running32(struct pw_cd_pred *pr, uint32_t n, const uint8_t *ev,
 			 const int32_t *cpu, const int32_t *next_pid, uint64_t *out)
 {
+	pw_cd_pred_reset(pr);
 	return running(pr, n, ev, cpu, next_pid, true, out);
 }
 

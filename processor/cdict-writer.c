@@ -42,12 +42,10 @@ struct pw_cd_group {
 };
 
 /*
- * One row as the encoder takes it: the caller's struct pw_row, copied
- * whole, whose strings are the caller's (stable strings, which the
- * encoder looks up) or their ids (pw_wrow_id()).
+ * The encoder takes the caller's rows (struct pw_row) as they are, copied
+ * whole: their strings are the caller's (stable strings, which the encoder
+ * looks up) or their ids (wrow_id()).
  */
-#define pw_cd_wrow pw_row
-
 static const int str_cols[4] = {
 	PW_COL_TASK, PW_COL_NEXT_TASK, PW_COL_PREV_STATE, PW_COL_EXIT_REASON,
 };
@@ -125,8 +123,8 @@ struct pw_cdict_writer {
 		uint32_t id;
 	} seen[4][PW_CD_SEEN];		/* by string column, in str_cols order */
 	/* the caller's side: a batch of rows being filled, counts */
-	struct pw_cd_wrow *ring;
-	struct pw_cd_wrow *buf[PW_CD_NBUF];	/* a ring of batches of PW_CD_BATCH rows */
+	struct pw_row *ring;
+	struct pw_row *buf[PW_CD_NBUF];	/* a ring of batches of PW_CD_BATCH rows */
 	unsigned int cur;		/* the one being filled */
 	uint32_t rows;			/* rows in it */
 	uint64_t nrows;
@@ -594,7 +592,7 @@ struct row_preds {
  * (the reader's way; test_predictions_agree checks it). A slot created
  * empty changes no prediction. Returns 0 or PW_ENOMEM.
  */
-static inline int predict_row(struct pw_cd_pred *pr, const struct pw_cd_wrow *r, int ev,
+static inline int predict_row(struct pw_cd_pred *pr, const struct pw_row *r, int ev,
 			      struct row_preds *o)
 {
 	bool sw = ev == PW_EV_SCHED_SWITCH;
@@ -670,12 +668,12 @@ static inline int predict_row(struct pw_cd_pred *pr, const struct pw_cd_wrow *r,
  * Encodes @n rows into column tokens; each group that fills is compressed
  * and written. Groups go on from one batch to the next.
  */
-static int encode_rows(struct pw_cdict_writer *w, const struct pw_cd_wrow *rows, uint32_t n)
+static int encode_rows(struct pw_cdict_writer *w, const struct pw_row *rows, uint32_t n)
 {
 	int err = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
-		const struct pw_cd_wrow *r = &rows[i];
+		const struct pw_row *r = &rows[i];
 		struct row_preds pp;
 		uint64_t d;
 		uint32_t cols;
@@ -850,7 +848,7 @@ static int submit(struct pw_cdict_writer *w, bool last)
 
 /* The ids of row @o's strings in place of them (strings that may not
  * outlive the caller's call). */
-static __attribute__((noinline)) int put_ids(struct pw_cdict_writer *w, struct pw_cd_wrow *o)
+static __attribute__((noinline)) int put_ids(struct pw_cdict_writer *w, struct pw_row *o)
 {
 	for (int k = 0; k < 4; k++) {
 		int64_t id = string_id(w, k, wrow_str(o, k));
@@ -875,7 +873,7 @@ struct pw_row *pw_cdict_writer_slot(struct pw_cdict_writer *w)
 
 int pw_cdict_writer_add_slot(struct pw_cdict_writer *w, struct pw_row **next)
 {
-	struct pw_cd_wrow *o = &w->buf[w->cur][w->rows];
+	struct pw_row *o = &w->buf[w->cur][w->rows];
 	int err = 0;
 
 	if (w->err)
