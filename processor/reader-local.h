@@ -90,6 +90,8 @@ struct pw_field {
 	bool relative;		/* __rel_loc: offset from the end of the field */
 };
 
+#define PW_TP_SMALL 2048
+
 /* A tracepoint seen in the input, by its common_type id. */
 struct pw_tp {
 	int id;
@@ -99,8 +101,16 @@ struct pw_tp {
 	struct pw_field f[PW_F__MAX];
 	struct pw_field isa;	/* kvm_exit: VMX (1) or SVM (2) */
 	struct pw_u64map strcache;	/* prev_state / exit reason value -> intern id */
+	uint32_t *small;	/* the same for small values (PW_TP_SMALL): id + 1, 0 unknown */
 	uint64_t dropped;
 	bool swap;		/* payload numbers in the other byte order */
+	/*
+	 * The usual layout: this machine's byte order, ids of 4 signed bytes,
+	 * comms of char[16], numbers of 4 or 8 bytes. A payload of at least
+	 * @need bytes is then decoded without a check per field.
+	 */
+	bool usual;
+	uint32_t need;
 };
 
 struct pw_tracedata {

@@ -548,6 +548,38 @@ static void field_set(struct pw_field *f, const struct tep_format_field *tf)
 	f->relative = tf->flags & TEP_FIELD_IS_RELATIVE;
 }
 
+/* Whether @f has the usual layout: sets tp->need to cover it. */
+static bool usual_field(struct pw_tp *tp, const struct pw_field *f, int kind)
+{
+	if (!f->present)
+		return true;
+	if (f->dynamic || f->offset < 0 || f->size <= 0 || f->offset > INT32_MAX - f->size)
+		return false;
+	if ((uint32_t)(f->offset + f->size) > tp->need)
+		tp->need = (uint32_t)(f->offset + f->size);
+	switch (kind) {
+	case PW_F_COMM:
+	case PW_F_NEXT_COMM:
+		return f->size == 16;
+	case PW_F_PID:
+	case PW_F_NEXT_PID:
+		return f->size == 4 && f->is_signed;
+	default:		/* PW_F_X, the isa */
+		return f->size == 4 || f->size == 8;
+	}
+}
+
+/* Sets tp->usual and tp->need (see struct pw_tp) from the resolved fields. */
+static void usual_set(struct pw_tp *tp)
+{
+	bool ok = !tp->swap;
+
+	tp->need = 0;
+	for (int i = 0; i < PW_F__MAX; i++)
+		ok = usual_field(tp, &tp->f[i], i) && ok;
+	tp->usual = usual_field(tp, &tp->isa, PW_F_X) && ok;
+}
+
 int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,
 		  struct pw_tp *tp, const char *file)
 {
@@ -610,21 +642,45 @@ int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,
 		if (tf)
 			field_set(&tp->isa, tf);
 	}
+	usual_set(tp);
+	if (tp->kind == PW_EV_SCHED_SWITCH || tp->kind == PW_EV_KVM_EXIT) {
+		tp->small = calloc(PW_TP_SMALL, sizeof(*tp->small));
+		if (!tp->small)
+			return PW_ENOMEM;
+	}
 	return 0;
 }
 
 void pw_tp_release(struct pw_tp *tp)
 {
 	free(tp->name);
+	free(tp->small);
 	pw_u64map_release(&tp->strcache);
 }
 
-/* Read an integer field; false when the payload is too short. */
+/*
+ * Read an integer field; false when the payload is too short. @usual (a
+ * constant): the event has the usual layout and the payload is long enough
+ * (struct pw_tp), so there is nothing to check.
+ */
 static inline __attribute__((always_inline)) bool
-field_int(const struct pw_field *f, const uint8_t *raw, uint32_t size, bool swap, int64_t *out)
+field_int(const struct pw_field *f, const uint8_t *raw, uint32_t size, bool swap, bool usual,
+	  int64_t *out)
 {
 	uint64_t v = 0;
 
+	if (usual) {
+		if (f->size == 8) {
+			memcpy(&v, raw + f->offset, 8);
+		} else {
+			uint32_t x;
+
+			memcpy(&x, raw + f->offset, 4);
+			v = f->is_signed ? (uint64_t)(int64_t)(int32_t)x : x;
+		}
+		*out = (int64_t)v;
+		return true;
+	}
 	if (!f->present || f->offset < 0 || (uint64_t)f->offset + (uint64_t)f->size > size)
 		return false;
 	switch (f->size) {
@@ -666,15 +722,16 @@ field_int(const struct pw_field *f, const uint8_t *raw, uint32_t size, bool swap
 
 /* Read a string field (char[N] or __data_loc/__rel_loc) into an intern id. */
 static inline __attribute__((always_inline)) bool
-field_str(const struct pw_field *f, const uint8_t *raw, uint32_t size, bool swap,
+field_str(const struct pw_field *f, const uint8_t *raw, uint32_t size, bool swap, bool usual,
 	  struct pw_intern *strs, uint32_t *id)
 {
 	const uint8_t *s;
 	size_t len;
 
-	if (!f->present || f->offset < 0 || (uint64_t)f->offset + (uint64_t)f->size > size)
+	if (!usual &&
+	    (!f->present || f->offset < 0 || (uint64_t)f->offset + (uint64_t)f->size > size))
 		return false;
-	if (f->dynamic) {
+	if (!usual && f->dynamic) {
 		uint32_t loc, o, l;
 
 		memcpy(&loc, raw + f->offset, 4);
@@ -688,7 +745,7 @@ field_str(const struct pw_field *f, const uint8_t *raw, uint32_t size, bool swap
 			return false;
 		s = raw + o;
 		len = l;
-	} else if (f->size == 16) {	/* a comm: char[TASK_COMM_LEN] */
+	} else if (usual || f->size == 16) {	/* a comm: char[TASK_COMM_LEN] */
 		int64_t v = pw_intern_add16(strs, (const char *)raw + f->offset);
 
 		*id = v > 0 ? (uint32_t)v : 0;
@@ -729,67 +786,108 @@ static uint32_t printed_part(struct pw_tracedata *td, struct pw_tp *tp, const ui
 	return id;
 }
 
-int pw_tp_decode_fields(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
-			uint32_t size, struct pw_intern *strs, struct pw_qev *q)
+/*
+ * The id of the text perf prints for value @key of @tp's prev_state or
+ * exit reason (between @from and @to), remembered by value: @sk is its
+ * index in tp->small, or PW_TP_SMALL when it has none. Returns the id (0
+ * when perf prints nothing there), or PW_ENOMEM.
+ */
+static __attribute__((noinline)) int64_t
+printed_slow(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw, uint32_t size,
+	     uint64_t key, uint32_t sk, const char *from, const char *to, struct pw_intern *strs)
+{
+	uint64_t id;
+
+	if (!pw_u64map_get(&tp->strcache, key, &id)) {
+		id = printed_part(td, tp, raw, size, from, to, strs);
+		if (pw_u64map_put(&tp->strcache, key, id))
+			return PW_ENOMEM;
+	}
+	if (sk < PW_TP_SMALL)
+		tp->small[sk] = (uint32_t)id + 1;
+	return (int64_t)id;
+}
+
+static inline __attribute__((always_inline)) int
+printed(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw, uint32_t size,
+	uint64_t key, uint32_t sk, const char *from, const char *to, struct pw_intern *strs,
+	uint32_t *out)
+{
+	int64_t id;
+
+	if (sk < PW_TP_SMALL && tp->small[sk]) {
+		*out = tp->small[sk] - 1;
+		return 0;
+	}
+	id = printed_slow(td, tp, raw, size, key, sk, from, to, strs);
+	if (id < 0)
+		return (int)id;
+	*out = (uint32_t)id;
+	return 0;
+}
+
+/* pw_tp_decode_fields(); @usual: a constant, see field_int() */
+static inline __attribute__((always_inline)) int
+decode_fields(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw, uint32_t size,
+	      struct pw_intern *strs, struct pw_qev *q, bool usual)
 {
 	bool swap = tp->swap;
 	int64_t v, isa = 0;
-	uint64_t key, cached;
 
 	q->kind = (uint16_t)tp->kind;
 	switch (tp->kind) {
 	case PW_EV_SCHED_SWITCH:
-		if (!field_int(&tp->f[PW_F_PID], raw, size, swap, &v))
+		if (!field_int(&tp->f[PW_F_PID], raw, size, swap, usual, &v))
 			return PW_EFORMAT;
 		q->a_pid = (int32_t)v;
-		if (!field_int(&tp->f[PW_F_NEXT_PID], raw, size, swap, &v))
+		if (!field_int(&tp->f[PW_F_NEXT_PID], raw, size, swap, usual, &v))
 			return PW_EFORMAT;
 		q->b_pid = (int32_t)v;
-		if (!field_str(&tp->f[PW_F_COMM], raw, size, swap, strs, &q->a_comm) ||
-		    !field_str(&tp->f[PW_F_NEXT_COMM], raw, size, swap, strs, &q->b_comm) ||
-		    !field_int(&tp->f[PW_F_X], raw, size, swap, &v))
+		if (!field_str(&tp->f[PW_F_COMM], raw, size, swap, usual, strs, &q->a_comm) ||
+		    !field_str(&tp->f[PW_F_NEXT_COMM], raw, size, swap, usual, strs, &q->b_comm) ||
+		    !field_int(&tp->f[PW_F_X], raw, size, swap, usual, &v))
 			return PW_EFORMAT;
 		q->val = v;
-		key = (uint64_t)v;
-		if (!pw_u64map_get(&tp->strcache, key, &cached)) {
-			cached = printed_part(td, tp, raw, size, "prev_state=", " ==> ", strs);
-			if (pw_u64map_put(&tp->strcache, key, cached))
-				return PW_ENOMEM;
-		}
-		q->str = (uint32_t)cached;
-		return 0;
+		return printed(td, tp, raw, size, (uint64_t)v,
+			       (uint64_t)v < PW_TP_SMALL ? (uint32_t)v : PW_TP_SMALL,
+			       "prev_state=", " ==> ", strs, &q->str);
 	case PW_EV_SCHED_WAKEUP:
 	case PW_EV_SCHED_WAKEUP_NEW:
 	case PW_EV_SCHED_MIGRATE_TASK:
 	case PW_EV_SCHED_STAT_SLEEP:
 	case PW_EV_SCHED_STAT_IOWAIT:
-		if (!field_int(&tp->f[PW_F_PID], raw, size, swap, &v) ||
-		    !field_str(&tp->f[PW_F_COMM], raw, size, swap, strs, &q->a_comm))
+		if (!field_int(&tp->f[PW_F_PID], raw, size, swap, usual, &v) ||
+		    !field_str(&tp->f[PW_F_COMM], raw, size, swap, usual, strs, &q->a_comm))
 			return PW_EFORMAT;
 		q->a_pid = (int32_t)v;
 		q->val = PW_NONE;
 		if (tp->f[PW_F_X].present) {
-			if (!field_int(&tp->f[PW_F_X], raw, size, swap, &v))
+			if (!field_int(&tp->f[PW_F_X], raw, size, swap, usual, &v))
 				return PW_EFORMAT;
 			q->val = v;
 		}
 		return 0;
 	case PW_EV_KVM_EXIT:
-		if (!field_int(&tp->f[PW_F_X], raw, size, swap, &v))
+		if (!field_int(&tp->f[PW_F_X], raw, size, swap, usual, &v))
 			return PW_EFORMAT;
-		if (tp->isa.present && !field_int(&tp->isa, raw, size, swap, &isa))
+		if (tp->isa.present && !field_int(&tp->isa, raw, size, swap, usual, &isa))
 			return PW_EFORMAT;
 		q->val = v;
-		key = (uint64_t)(uint32_t)v | (uint64_t)isa << 32;
-		if (!pw_u64map_get(&tp->strcache, key, &cached)) {
-			cached = printed_part(td, tp, raw, size, "reason ", " rip ", strs);
-			if (pw_u64map_put(&tp->strcache, key, cached))
-				return PW_ENOMEM;
-		}
-		q->str = (uint32_t)cached;
-		return 0;
+		/* small: reasons below 512 of each isa (0-3) */
+		return printed(td, tp, raw, size, (uint64_t)(uint32_t)v | (uint64_t)isa << 32,
+			       (uint32_t)v < 512 && (uint64_t)isa < 4 ?
+			       (uint32_t)v | (uint32_t)isa << 9 : PW_TP_SMALL,
+			       "reason ", " rip ", strs, &q->str);
 	case PW_EV_KVM_ENTRY:
 		return 0;
 	}
 	return PW_EINVAL;
+}
+
+int pw_tp_decode_fields(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
+			uint32_t size, struct pw_intern *strs, struct pw_qev *q)
+{
+	if (tp->usual && size >= tp->need)
+		return decode_fields(td, tp, raw, size, strs, q, true);
+	return decode_fields(td, tp, raw, size, strs, q, false);
 }

@@ -80,7 +80,8 @@ static void put_format(struct buf *b, const char *file, const char *edit_from,
 }
 
 /* Tracing data as perf writes it, with the sched and kvm formats. */
-static struct buf tracing_data(const char *kvm_exit_file, const char *broken_switch)
+static struct buf tracing_data(const char *kvm_exit_file, const char *switch_from,
+			       const char *switch_to)
 {
 	static const uint8_t magic[] = { 23, 8, 68, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
 	struct buf b = { 0 };
@@ -102,8 +103,7 @@ static struct buf tracing_data(const char *kvm_exit_file, const char *broken_swi
 	put(&b, "sched", 6);
 	put32(&b, 7);
 	for (int i = 0; i < 7; i++)
-		put_format(&b, sched[i], i == 0 ? broken_switch : NULL, i == 0 && broken_switch ?
-			   "field:pid_t prev_p{d" : NULL);
+		put_format(&b, sched[i], i == 0 ? switch_from : NULL, i == 0 ? switch_to : NULL);
 	put(&b, "kvm", 4);
 	put32(&b, 2);
 	put_format(&b, kvm_exit_file, NULL, NULL);
@@ -130,7 +130,7 @@ struct env {
 
 static void setup_env(struct env *e, const char *kvm_exit_file)
 {
-	struct buf b = tracing_data(kvm_exit_file, NULL);
+	struct buf b = tracing_data(kvm_exit_file, NULL, NULL);
 
 	memset(e, 0, sizeof(*e));
 	assert_int_equal(pw_tracedata_parse(&e->td, b.p, b.len, "test", 0), 0);
@@ -171,6 +171,8 @@ static void test_switch_states(void **state)
 	static const struct { int64_t v; const char *s; } cases[] = {
 		{ 0, "R" }, { 1, "S" }, { 2, "D" }, { 0x80, "I" }, { 0x100, "R+" },
 		{ 0x101, "S+" }, { 3, "S|D" },
+		/* past the small values' table (PW_TP_SMALL): looked up by map */
+		{ 0x901, "S+" }, { 0x10080, "I" },
 	};
 	struct env e;
 	uint8_t raw[64];
@@ -181,18 +183,107 @@ static void test_switch_states(void **state)
 	assert_int_equal(pw_tp_resolve(&e.td, 372, NULL, &e.tp, "test"), 0);
 	assert_int_equal(e.tp.kind, PW_EV_SCHED_SWITCH);
 	assert_string_equal(e.tp.name, "sched:sched_switch");
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		memset(&q, 0, sizeof(q));
-		switch_payload(raw, "a-full-16-chars!", 1234, cases[i].v, "next", -5);
-		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 64, e.strs, &q), 0);
-		assert_int_equal(q.a_pid, 1234);
-		assert_int_equal(q.b_pid, -5);
-		assert_string_equal(str(&e, q.a_comm), "a-full-16-chars!");
-		assert_string_equal(str(&e, q.b_comm), "next");
-		assert_string_equal(str(&e, q.str), cases[i].s);
+	/* the usual layout: next_pid, at 56, ends the fields read */
+	assert_true(e.tp.usual);
+	assert_int_equal(e.tp.need, 60);
+	/* each state twice: found by perf's format, then remembered; the
+	 * third time by the checked decoding, not the usual layout's */
+	for (int pass = 0; pass < 3; pass++) {
+		e.tp.usual = pass < 2;
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			memset(&q, 0, sizeof(q));
+			switch_payload(raw, "a-full-16-chars!", 1234 + (int)i, cases[i].v, "next",
+				       -5 - (int)i);
+			assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 64, e.strs, &q), 0);
+			assert_int_equal(q.kind, PW_EV_SCHED_SWITCH);
+			assert_int_equal(q.a_pid, 1234 + (int)i);
+			assert_int_equal(q.b_pid, -5 - (int)i);
+			assert_int_equal(q.val, cases[i].v);
+			assert_string_equal(str(&e, q.a_comm), "a-full-16-chars!");
+			assert_string_equal(str(&e, q.b_comm), "next");
+			assert_string_equal(str(&e, q.str), cases[i].s);
+		}
 	}
-	/* a payload too short for next_pid */
-	assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 58, e.strs, &q), PW_EFORMAT);
+	/* a payload too short for next_pid: the checked decoding */
+	e.tp.usual = true;
+	assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 59, e.strs, &q), PW_EFORMAT);
+	assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 60, e.strs, &q), 0);
+	teardown_env(&e);
+
+	/* an unsigned prev_pid is not the usual layout: decoded with checks */
+	{
+		struct buf b = tracing_data("kvm_exit.format", "prev_pid;\toffset:24;\tsize:4;\tsigned:1;",
+					    "prev_pid;\toffset:24;\tsize:4;\tsigned:0;");
+
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(pw_tracedata_parse(&e.td, b.p, b.len, "test", 0), 0);
+		free(b.p);
+		e.strs = pw_intern_new();
+		assert_int_equal(pw_tp_resolve(&e.td, 372, NULL, &e.tp, "test"), 0);
+		assert_false(e.tp.usual);
+		switch_payload(raw, "u", -2, 1, "v", 7);
+		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 64, e.strs, &q), 0);
+		assert_int_equal(q.a_pid, -2);	/* 0xfffffffe, kept as 32 bits */
+		assert_int_equal(q.b_pid, 7);
+		assert_string_equal(str(&e, q.str), "S");
+		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 59, e.strs, &q), PW_EFORMAT);
+		teardown_env(&e);
+	}
+}
+
+/* The usual layout's decoding and the checked one agree on every field. */
+static void test_usual_layout(void **state)
+{
+	struct env e;
+	uint8_t raw[64];
+	struct pw_qev a, b;
+
+	(void)state;
+	setup_env(&e, "kvm_exit.format");
+	assert_int_equal(pw_tp_resolve(&e.td, 372, NULL, &e.tp, "test"), 0);
+	for (int i = 0; i < 64; i++) {
+		int pid = i & 1 ? -i * 7919 : i * 104729, npid = i * 31 - 1000;
+
+		switch_payload(raw, i & 2 ? "short" : "sixteen-chars-!!", pid, (int64_t)i * 3,
+			       i & 4 ? "" : "n", npid);
+		memset(&a, 0xa5, sizeof(a));
+		memset(&b, 0xa5, sizeof(b));
+		e.tp.usual = true;
+		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 64, e.strs, &a), 0);
+		e.tp.usual = false;
+		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 64, e.strs, &b), 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+		assert_int_equal(a.a_pid, pid);
+		assert_int_equal(a.b_pid, npid);
+		assert_int_equal(a.val, i * 3);
+	}
+	pw_tp_release(&e.tp);
+
+	/* sched_wakeup: a signed target_cpu of 4 bytes, at 32 */
+	assert_int_equal(pw_tp_resolve(&e.td, 374, NULL, &e.tp, "test"), 0);
+	assert_true(e.tp.usual);
+	assert_int_equal(e.tp.need, 36);
+	for (int cpu = -2; cpu < 3; cpu++) {
+		uint16_t type = 374;
+		int pid = 4242 * cpu;
+
+		memset(raw, 0, sizeof(raw));
+		memcpy(raw, &type, 2);
+		memcpy(raw + 8, "w", 1);
+		memcpy(raw + 24, &pid, 4);
+		memcpy(raw + 32, &cpu, 4);
+		memset(&a, 0xa5, sizeof(a));
+		memset(&b, 0xa5, sizeof(b));
+		e.tp.usual = true;
+		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 36, e.strs, &a), 0);
+		e.tp.usual = false;
+		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 36, e.strs, &b), 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+		assert_int_equal(a.kind, PW_EV_SCHED_WAKEUP);
+		assert_int_equal(a.a_pid, pid);
+		assert_int_equal(a.val, cpu);
+		assert_string_equal(str(&e, a.a_comm), "w");
+	}
 	teardown_env(&e);
 }
 
@@ -289,7 +380,8 @@ static void test_stat_and_wakeup(void **state)
 static void test_not_kept_and_failed(void **state)
 {
 	struct pw_tracedata td = { 0 };
-	struct buf b = tracing_data("kvm_exit.format", "field:pid_t prev_pid");
+	struct buf b = tracing_data("kvm_exit.format", "field:pid_t prev_pid",
+					    "field:pid_t prev_p{d");
 	struct pw_tp tp;
 
 	(void)state;
@@ -313,7 +405,7 @@ static void test_not_kept_and_failed(void **state)
 
 static void test_truncated_tracing_data(void **state)
 {
-	struct buf b = tracing_data("kvm_exit.format", NULL);
+	struct buf b = tracing_data("kvm_exit.format", NULL, NULL);
 
 	(void)state;
 	pw_log_set(capture);
@@ -342,6 +434,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_switch_states),
+		cmocka_unit_test(test_usual_layout),
 		cmocka_unit_test(test_kvm_exit_layouts),
 		cmocka_unit_test(test_stat_and_wakeup),
 		cmocka_unit_test(test_not_kept_and_failed),
