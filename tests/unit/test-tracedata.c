@@ -151,6 +151,15 @@ static const char *str(struct env *e, uint32_t id)
 	return pw_str(e->strs, id);
 }
 
+/* The environment, with sched_switch (id 372) resolved: the usual layout. */
+static void setup_switch(struct env *e)
+{
+	setup_env(e, "kvm_exit.format");
+	assert_int_equal(pw_tp_resolve(&e->td, 372, NULL, &e->tp, "test"), 0);
+	assert_int_equal(e->tp.kind, PW_EV_SCHED_SWITCH);
+	assert_true(e->tp.usual);
+}
+
 /* sched_switch payload per sched_switch.format (offsets are in that file). */
 static void switch_payload(uint8_t *raw, const char *prev, int prev_pid, int64_t state,
 			   const char *next, int next_pid)
@@ -179,12 +188,9 @@ static void test_switch_states(void **state)
 	struct pw_qev q;
 
 	(void)state;
-	setup_env(&e, "kvm_exit.format");
-	assert_int_equal(pw_tp_resolve(&e.td, 372, NULL, &e.tp, "test"), 0);
-	assert_int_equal(e.tp.kind, PW_EV_SCHED_SWITCH);
+	setup_switch(&e);
 	assert_string_equal(e.tp.name, "sched:sched_switch");
 	/* the usual layout: next_pid, at 56, ends the fields read */
-	assert_true(e.tp.usual);
 	assert_int_equal(e.tp.need, 60);
 	/* each state twice: found by perf's format, then remembered; the
 	 * third time by the checked decoding, not the usual layout's */
@@ -231,28 +237,36 @@ static void test_switch_states(void **state)
 	}
 }
 
+/* @raw decoded as of the usual layout into @a and with checks into @b: equal. */
+static void decode_both(struct env *e, const uint8_t *raw, uint32_t size, struct pw_qev *a)
+{
+	struct pw_qev b;
+
+	memset(a, 0xa5, sizeof(*a));
+	memset(&b, 0xa5, sizeof(b));
+	e->tp.usual = true;
+	assert_int_equal(pw_tp_decode(&e->td, &e->tp, raw, size, e->strs, a), 0);
+	e->tp.usual = false;
+	assert_int_equal(pw_tp_decode(&e->td, &e->tp, raw, size, e->strs, &b), 0);
+	e->tp.usual = true;
+	assert_memory_equal(a, &b, sizeof(b));
+}
+
 /* The usual layout's decoding and the checked one agree on every field. */
 static void test_usual_layout(void **state)
 {
 	struct env e;
 	uint8_t raw[64];
-	struct pw_qev a, b;
+	struct pw_qev a;
 
 	(void)state;
-	setup_env(&e, "kvm_exit.format");
-	assert_int_equal(pw_tp_resolve(&e.td, 372, NULL, &e.tp, "test"), 0);
+	setup_switch(&e);
 	for (int i = 0; i < 64; i++) {
 		int pid = i & 1 ? -i * 7919 : i * 104729, npid = i * 31 - 1000;
 
 		switch_payload(raw, i & 2 ? "short" : "sixteen-chars-!!", pid, (int64_t)i * 3,
 			       i & 4 ? "" : "n", npid);
-		memset(&a, 0xa5, sizeof(a));
-		memset(&b, 0xa5, sizeof(b));
-		e.tp.usual = true;
-		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 64, e.strs, &a), 0);
-		e.tp.usual = false;
-		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 64, e.strs, &b), 0);
-		assert_memory_equal(&a, &b, sizeof(a));
+		decode_both(&e, raw, 64, &a);
 		assert_int_equal(a.a_pid, pid);
 		assert_int_equal(a.b_pid, npid);
 		assert_int_equal(a.val, i * 3);
@@ -272,13 +286,7 @@ static void test_usual_layout(void **state)
 		memcpy(raw + 8, "w", 1);
 		memcpy(raw + 24, &pid, 4);
 		memcpy(raw + 32, &cpu, 4);
-		memset(&a, 0xa5, sizeof(a));
-		memset(&b, 0xa5, sizeof(b));
-		e.tp.usual = true;
-		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 36, e.strs, &a), 0);
-		e.tp.usual = false;
-		assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 36, e.strs, &b), 0);
-		assert_memory_equal(&a, &b, sizeof(a));
+		decode_both(&e, raw, 36, &a);
 		assert_int_equal(a.kind, PW_EV_SCHED_WAKEUP);
 		assert_int_equal(a.a_pid, pid);
 		assert_int_equal(a.val, cpu);
