@@ -866,41 +866,52 @@ static __attribute__((noinline)) int bad_event(struct pw_cdict_writer *w, const 
 	return w->err = PW_EINVAL;
 }
 
-struct pw_row *pw_cdict_writer_slot(struct pw_cdict_writer *w)
+struct pw_row *pw_cdict_writer_room(struct pw_cdict_writer *w, struct pw_row **end)
 {
+	*end = &w->buf[w->cur][PW_CD_BATCH];
 	return &w->buf[w->cur][w->rows];
 }
 
-int pw_cdict_writer_add_slot(struct pw_cdict_writer *w, struct pw_row **next)
+int pw_cdict_writer_add_room(struct pw_cdict_writer *w, struct pw_row *upto, struct pw_row **next,
+			     struct pw_row **end)
 {
 	struct pw_row *o = &w->buf[w->cur][w->rows];
-	int err = 0;
+	uint32_t n = 0;
+	int err = w->err;
 
-	if (w->err)
-		err = w->err;
-	else if ((unsigned int)o->event >= PW_EV__MAX)
-		err = bad_event(w, o);
-	/* Stable strings outlive the writer's batches: the encoder thread
-	 * finds their ids, which takes a third of this thread's work off it. */
-	else if (!w->stable && (err = put_ids(w, o)))
-		;
-	else {
-		w->nrows++;
-		if (++w->rows == PW_CD_BATCH)
-			err = submit(w, false);
+	if (!err && (upto < o || upto > &w->buf[w->cur][PW_CD_BATCH]))
+		err = wfail(w, PW_EINVAL, "rows added beyond the room the writer gave");
+	else if (!err)
+		n = (uint32_t)(upto - o);
+	for (uint32_t k = 0; k < n; k++) {
+		if ((unsigned int)o[k].event >= PW_EV__MAX ||
+		    /* Stable strings outlive the writer's batches: the encoder
+		     * thread finds their ids, which takes a third of this
+		     * thread's work off it. */
+		    (!w->stable && (err = put_ids(w, &o[k])))) {
+			w->nrows += k;	/* the rows before it are added */
+			w->rows += k;
+			n = 0;
+			err = err ?: bad_event(w, &o[k]);
+		}
 	}
-	*next = &w->buf[w->cur][w->rows];
+	w->nrows += n;
+	w->rows += n;
+	if (!err && w->rows == PW_CD_BATCH)
+		err = submit(w, false);
+	*next = pw_cdict_writer_room(w, end);
 	return err;
 }
 
 int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *r)
 {
-	struct pw_row *next;
+	struct pw_row *o, *end;
 
 	if (w->err)
 		return w->err;
-	wrow_copy(&w->buf[w->cur][w->rows], r);
-	return pw_cdict_writer_add_slot(w, &next);
+	o = pw_cdict_writer_room(w, &end);
+	wrow_copy(o, r);
+	return pw_cdict_writer_add_room(w, o + 1, &o, &end);
 }
 
 /* Metadata records (docs/cdict.md, "Metadata"). */

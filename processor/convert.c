@@ -49,7 +49,7 @@ struct sink {
 	struct pw_cdict_writer *cdict;
 	struct pw_csv *csv;
 	struct pw_reader *reader;
-	struct pw_row **slot;	/* sink_cdict(): where the reader builds rows */
+	struct pw_row *room;	/* sink_cdict(): where the reader builds rows */
 	uint64_t rows;
 };
 
@@ -92,18 +92,20 @@ static int sink_row(const struct pw_row *in, void *ctx)
 
 /*
  * sink_row() when the rows go to a cdict only, unnamed and untapped: the
- * reader builds each row in the writer's next slot (*s->slot), where it
- * stays.
+ * reader builds the rows in the writer's room (a batch of 4096 slots from
+ * s->room on), where they stay; they are added a room at a time.
  */
-static int sink_cdict(const struct pw_row *in, void *ctx)
+static int sink_cdict(struct pw_row *upto, struct pw_row **room, struct pw_row **end, void *ctx)
 {
 	struct sink *s = ctx;
 	int err;
 
-	(void)in;		/* *s->slot */
-	if (!(++s->rows & 0xfff) && (err = sink_tick(s)))
+	s->rows += (uint64_t)(upto - s->room);
+	if ((err = sink_tick(s)))
 		return err;
-	return pw_cdict_writer_add_slot(s->cdict, s->slot);
+	err = pw_cdict_writer_add_room(s->cdict, upto, room, end);
+	s->room = *room;
+	return err;
 }
 
 /* The kind of a named input: by content for files, perf.data for streams. */
@@ -199,13 +201,10 @@ int pw_convert_run(const struct pw_convert *c, struct pw_meta *meta)
 	switch (kind) {
 	case PW_INPUT_PERFDATA:
 		if (cdict_only) {
-			struct pw_row *own;
+			struct pw_row *end;
 
-			s.slot = pw_reader_row_slot(s.reader);
-			own = *s.slot;
-			*s.slot = pw_cdict_writer_slot(s.cdict);
-			rerr = pw_reader_run(s.reader, sink_cdict, &s);
-			*s.slot = own;	/* the writer's ring goes with it */
+			s.room = pw_cdict_writer_room(s.cdict, &end);
+			rerr = pw_reader_run_rows(s.reader, s.room, end, sink_cdict, &s);
 		} else {
 			rerr = pw_reader_run(s.reader, sink_row, &s);
 		}

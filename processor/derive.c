@@ -103,7 +103,12 @@ static int emit(struct pw_derive *d, struct pw_row *row)
 		m->first_ns = row->time_ns;
 	m->last_ns = row->time_ns;
 	m->stored[row->event]++;
-	return d->fn(row, d->ctx);
+	if (!d->out_end)
+		return d->fn(row, d->ctx);
+	/* built in the consumer's room: handed over when it is full */
+	if (++d->out == d->out_end)
+		return d->rows_fn(d->out, &d->out, &d->out_end, d->ctx);
+	return 0;
 }
 
 int pw_derive_event(const struct pw_qev *q, void *ctx)

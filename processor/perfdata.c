@@ -1448,9 +1448,27 @@ static int read_records(struct pw_reader *r, bool until_formats)
 	return err;
 }
 
-struct pw_row **pw_reader_row_slot(struct pw_reader *r)
+int pw_reader_run_rows(struct pw_reader *r, struct pw_row *room, struct pw_row *end,
+		       pw_rows_fn fn, void *ctx)
 {
-	return &r->derive.out;
+	struct pw_derive *d = &r->derive;
+	int err;
+
+	file_swapped = r->swapped;
+	d->out = room;
+	d->out_end = end;
+	d->rows_fn = fn;
+	d->ctx = ctx;
+	err = finish(r, r->done ? 0 : read_records(r, false));
+	if (!err || err == PW_ETRUNCATED) {
+		int ferr = fn(d->out, &d->out, &d->out_end, ctx);
+
+		if (ferr)
+			err = ferr;
+	}
+	d->out = &d->own;
+	d->out_end = NULL;
+	return err;
 }
 
 int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx)

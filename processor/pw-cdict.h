@@ -71,19 +71,23 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 int pw_cdict_writer_add(struct pw_cdict_writer *w, const struct pw_row *row);
 
 /**
- * pw_cdict_writer_slot - where the next row may be built in place
+ * pw_cdict_writer_room - where rows may be built in place
+ * @end: set to the end of the room
  *
- * The row at this address (valid until the next call that adds a row) is
- * added by pw_cdict_writer_add_slot(), without a copy: for a producer that
- * builds each row anyway. Never NULL.
+ * For a producer that builds each row anyway: rows built in the slots from
+ * the returned address up to *@end (at least one; valid until the next
+ * call that adds rows) are added by pw_cdict_writer_add_room(), without a
+ * copy and without a call per row.
  */
-struct pw_row *pw_cdict_writer_slot(struct pw_cdict_writer *w);
+struct pw_row *pw_cdict_writer_room(struct pw_cdict_writer *w, struct pw_row **end);
 
 /**
- * pw_cdict_writer_add_slot - pw_cdict_writer_add() of the row built at
- * pw_cdict_writer_slot()'s address; *@next is set to the next slot's.
+ * pw_cdict_writer_add_room - pw_cdict_writer_add() of the rows built in
+ * the room, from its start up to @upto (excluded: @upto may be the start,
+ * for none); *@next and *@end are set to the next room's.
  */
-int pw_cdict_writer_add_slot(struct pw_cdict_writer *w, struct pw_row **next);
+int pw_cdict_writer_add_room(struct pw_cdict_writer *w, struct pw_row *upto, struct pw_row **next,
+			     struct pw_row **end);
 
 /**
  * pw_cdict_writer_close - flush, write index and @meta, fsync, rename into place

@@ -60,14 +60,18 @@ struct pw_reader *pw_reader_open_fd(int fd, const char *name,
 int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx);
 
 /**
- * pw_reader_row_slot - where pw_reader_run() builds the rows it hands @fn
+ * pw_reader_run_rows - pw_reader_run() that builds the rows in the
+ * caller's memory instead of handing them over one by one
+ * @room, @end: where the first rows are built, [@room, @end), at least
+ *              one slot (e.g. pw_cdict_writer_room()'s)
  *
- * *slot is the address the next row is built at: the reader's own buffer
- * until the caller points it elsewhere (before the run, or in @fn for the
- * rows after), at memory that holds a struct pw_row, such as
- * pw_cdict_writer_slot()'s, so that a row is never copied.
+ * When the room is full, and once more at the end of a run that returns 0
+ * or PW_ETRUNCATED (with the rows built since, possibly none), @fn takes
+ * the rows and gives the next room: no row is copied, and there is no call
+ * per row. Returns as pw_reader_run().
  */
-struct pw_row **pw_reader_row_slot(struct pw_reader *r);
+int pw_reader_run_rows(struct pw_reader *r, struct pw_row *room, struct pw_row *end,
+		       pw_rows_fn fn, void *ctx);
 
 /**
  * pw_reader_meta - capture metadata and counts; owned by @r. The counts

@@ -101,4 +101,12 @@ const char *pw_column_name(int col);
 /* A consumer of rows. Returns 0, or a negative pw error code to stop. */
 typedef int (*pw_row_fn)(const struct pw_row *row, void *ctx);
 
+/*
+ * A consumer of rows built in its own memory, a room at a time: takes the
+ * rows built from the room's start up to @upto (excluded), and sets *@room
+ * and *@end to the next room (at least one slot). Returns as pw_row_fn.
+ */
+typedef int (*pw_rows_fn)(struct pw_row *upto, struct pw_row **room, struct pw_row **end,
+			  void *ctx);
+
 #endif

@@ -279,9 +279,11 @@ struct pw_derive {
 	size_t nr_cpus;
 	struct pw_meta *meta;
 	uint64_t rows;
-	pw_row_fn fn;
+	pw_row_fn fn;			/* takes each row; or, with out_end set, ... */
+	pw_rows_fn rows_fn;		/* ... takes the rows of a full room */
 	void *ctx;
 	struct pw_row *out;		/* where the next row is built: own, or the consumer's */
+	struct pw_row *out_end;		/* the end of the consumer's room, or NULL */
 	struct pw_row own;
 };
 

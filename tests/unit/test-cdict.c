@@ -1587,9 +1587,11 @@ static void test_predicted_narrow_column(void **state)
 }
 
 /*
- * Rows built in place at pw_cdict_writer_slot() read back as rows added by
- * copy, across batches of the writer's ring and with its thread; an
- * invalid event is refused there too.
+ * Rows built in place in pw_cdict_writer_room() read back as rows added by
+ * copy, whether each room is filled whole or added a few rows at a time,
+ * across batches of the writer's ring and with its thread; an invalid
+ * event is refused there too, with the rows before it added, and rows
+ * beyond the room are refused.
  */
 static void test_rows_in_place(void **state)
 {
@@ -1602,21 +1604,29 @@ static void test_rows_in_place(void **state)
 	make_rows(rows, N);
 	snprintf(copy, sizeof(copy), "%s/copy.cdict", f->dir);
 	write_file(copy, rows, N, 3000, NULL);
-	for (int single = 0; single < 2; single++) {
-		struct pw_cdict_writer_opts o = { .rows_per_chunk = 3000, .single_thread = single };
+	for (int mode = 0; mode < 4; mode++) {
+		/* single thread or not; whole rooms or 1 to 7 rows at a time */
+		struct pw_cdict_writer_opts o = { .rows_per_chunk = 3000, .single_thread = mode & 1 };
 		int err = 1;
 		struct pw_cdict_writer *w = pw_cdict_writer_open(f->path, &o, &err);
-		struct pw_row *slot;
+		struct pw_row *room, *end, *at;
 		uint8_t *a, *b;
-		size_t alen, blen;
+		size_t alen, blen, i = 0;
 
 		assert_non_null(w);
-		slot = pw_cdict_writer_slot(w);
-		for (size_t i = 0; i < N; i++) {
-			*slot = rows[i];
-			assert_int_equal(pw_cdict_writer_add_slot(w, &slot), 0);
-			assert_ptr_equal(slot, pw_cdict_writer_slot(w));
+		at = room = pw_cdict_writer_room(w, &end);
+		while (i < N) {
+			size_t take = mode & 2 ? 1 + i % 7 : (size_t)(end - room);
+
+			assert_true(end > room);
+			for (size_t k = 0; k < take && at < end && i < N; k++)
+				*at++ = rows[i++];
+			assert_int_equal(pw_cdict_writer_add_room(w, at, &room, &end), 0);
+			at = room;
 		}
+		/* an empty add changes nothing */
+		assert_int_equal(pw_cdict_writer_add_room(w, room, &at, &end), 0);
+		assert_ptr_equal(at, room);
 		assert_int_equal(pw_cdict_writer_close(w, NULL), 0);
 		assert_int_equal(read_back(f->path, rows, N), 0);
 		a = slurp(f->path, &alen);
@@ -1629,13 +1639,22 @@ static void test_rows_in_place(void **state)
 	{
 		int err = 1;
 		struct pw_cdict_writer *w = pw_cdict_writer_open(f->path, NULL, &err);
-		struct pw_row *slot = pw_cdict_writer_slot(w);
+		struct pw_row *end, *room = pw_cdict_writer_room(w, &end);
 
-		*slot = rows[0];
-		slot->event = PW_EV__MAX;
+		room[0] = rows[0];
+		room[1] = rows[1];
+		room[2] = rows[2];
+		room[2].event = PW_EV__MAX;
 		log_reset();
-		assert_int_equal(pw_cdict_writer_add_slot(w, &slot), PW_EINVAL);
-		assert_non_null(strstr(logbuf, "has an invalid event"));
+		assert_int_equal(pw_cdict_writer_add_room(w, room + 3, &room, &end), PW_EINVAL);
+		assert_non_null(strstr(logbuf, "row 2 has an invalid event"));
+		pw_cdict_writer_abort(w);
+
+		w = pw_cdict_writer_open(f->path, NULL, &err);
+		room = pw_cdict_writer_room(w, &end);
+		log_reset();
+		assert_int_equal(pw_cdict_writer_add_room(w, end + 1, &room, &end), PW_EINVAL);
+		assert_non_null(strstr(logbuf, "beyond the room"));
 		pw_cdict_writer_abort(w);
 	}
 	free(rows);
