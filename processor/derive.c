@@ -106,8 +106,19 @@ static int emit(struct pw_derive *d, struct pw_row *row)
 	if (!d->out_end)
 		return d->fn(row, d->ctx);
 	/* built in the consumer's room: handed over when it is full */
-	if (++d->out == d->out_end)
-		return d->rows_fn(d->out, &d->out, &d->out_end, d->ctx);
+	if (d->room_err)
+		return d->room_err;
+	if (++d->out == d->out_end) {
+		int err = d->rows_fn(d->out, &d->out, &d->out_end, d->ctx);
+
+		/* the consumer failed (and need not have given a room): rows
+		 * still derived, as the queue is flushed, go nowhere */
+		if (err) {
+			d->room_err = err;
+			d->out = &d->own;
+		}
+		return err;
+	}
 	return 0;
 }
 

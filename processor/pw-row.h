@@ -104,7 +104,9 @@ typedef int (*pw_row_fn)(const struct pw_row *row, void *ctx);
 /*
  * A consumer of rows built in its own memory, a room at a time: takes the
  * rows built from the room's start up to @upto (excluded), and sets *@room
- * and *@end to the next room (at least one slot). Returns as pw_row_fn.
+ * and *@end to the next room (at least one slot). Returns as pw_row_fn;
+ * after an error (when it need not set a room) no row is built in its
+ * memory again.
  */
 typedef int (*pw_rows_fn)(struct pw_row *upto, struct pw_row **room, struct pw_row **end,
 			  void *ctx);

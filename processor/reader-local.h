@@ -284,6 +284,7 @@ struct pw_derive {
 	void *ctx;
 	struct pw_row *out;		/* where the next row is built: own, or the consumer's */
 	struct pw_row *out_end;		/* the end of the consumer's room, or NULL */
+	int room_err;			/* rows_fn's error: no more rows in the room */
 	struct pw_row own;
 };
 

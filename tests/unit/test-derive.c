@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "pw-log.h"
+#include "pw-reader.h"
 #include "reader-local.h"
 
 #define MAXR 32
@@ -176,6 +177,149 @@ static void test_stat_and_fork(void **state)
 	fx_free(f);
 }
 
+/* ---- pw_reader_run_rows(): rows built in the caller's room ---- */
+
+#define ROOM 100
+#define ALL 4096
+
+struct rooms {
+	struct pw_row room[ROOM + 1];	/* and a canary */
+	struct pw_row all[ALL];
+	size_t n, calls, fail_at;
+};
+
+static int take_room(struct pw_row *upto, struct pw_row **room, struct pw_row **end, void *ctx)
+{
+	struct rooms *t = ctx;
+	size_t n = (size_t)(upto - t->room);
+
+	assert_true(upto >= t->room && upto <= t->room + ROOM);
+	assert_true(t->n + n <= ALL);
+	memcpy(t->all + t->n, t->room, n * sizeof(*upto));
+	t->n += n;
+	if (++t->calls == t->fail_at)
+		return PW_ESTOPPED;	/* and no room given */
+	*room = t->room;
+	*end = t->room + ROOM;
+	return 0;
+}
+
+static int take_row(const struct pw_row *row, void *ctx)
+{
+	struct rooms *t = ctx;
+
+	assert_true(t->n < ALL);
+	t->all[t->n++] = *row;
+	return 0;
+}
+
+static struct pw_reader *open_capture(void)
+{
+	const char *top = getenv("PW_TOP");
+	char path[4096];
+	struct pw_reader *r;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/tests/data/captures/file.data", top ? top : ".");
+	r = pw_reader_open(path, NULL, &err);
+	if (!r)
+		fail_msg("cannot read %s (%d): run from the repository or set PW_TOP", path, err);
+	return r;
+}
+
+/*
+ * The rows built in rooms of 100 equal those handed over one by one, and
+ * a consumer's failure stops the run (in this capture every event is
+ * released by the end's flush).
+ */
+static void test_rows_in_room(void **state)
+{
+	struct rooms *one = calloc(1, sizeof(*one)), *t = calloc(1, sizeof(*t));
+	struct pw_reader *r1, *r;
+
+	(void)state;
+	assert_non_null(one);
+	assert_non_null(t);
+	r1 = open_capture();	/* open while its rows' strings are compared */
+	assert_int_equal(pw_reader_run(r1, take_row, one), 0);
+	assert_true(one->n > 10 * ROOM);
+
+	/* failing at each room in turn: some fail in a round in the middle of
+	 * the file, with events still queued for the end's flush */
+	for (size_t fail_at = 0; fail_at <= one->n / ROOM; fail_at++) {
+		memset(t, 0, sizeof(*t));
+		memset(&t->room[ROOM], 0x5a, sizeof(t->room[ROOM]));
+		t->fail_at = fail_at;
+		r = open_capture();
+		assert_int_equal(pw_reader_run_rows(r, t->room, t->room + ROOM, take_room, t),
+				 fail_at ? PW_ESTOPPED : 0);
+		for (size_t k = 0; k < sizeof(t->room[ROOM]); k++)
+			assert_int_equal(((uint8_t *)&t->room[ROOM])[k], 0x5a);
+		/* every room full but the last; the last call has the rest */
+		assert_int_equal(t->calls, fail_at ? fail_at : one->n / ROOM + 1);
+		assert_int_equal(t->n, fail_at ? fail_at * ROOM : one->n);
+		for (size_t i = 0; i < t->n; i++) {
+			const struct pw_row *a = &t->all[i], *b = &one->all[i];
+
+			assert_int_equal(a->time_ns, b->time_ns);
+			assert_int_equal(a->event, b->event);
+			assert_int_equal(a->pid, b->pid);
+			assert_int_equal(a->next_pid, b->next_pid);
+			assert_int_equal(a->duration_ns, b->duration_ns);
+			assert_int_equal(a->next_wait_ns, b->next_wait_ns);
+			assert_string_equal(a->task ? a->task : "-", b->task ? b->task : "-");
+			assert_string_equal(a->next_task ? a->next_task : "-",
+					    b->next_task ? b->next_task : "-");
+		}
+		pw_reader_close(r);
+	}
+	pw_reader_close(r1);
+	free(one);
+	free(t);
+}
+
+static int fail_room(struct pw_row *upto, struct pw_row **room, struct pw_row **end, void *ctx)
+{
+	(void)upto;
+	(void)room;
+	(void)end;
+	++*(int *)ctx;
+	return PW_ESTOPPED;	/* and no room given */
+}
+
+/*
+ * Rows in a room: handed over when it is full; once the consumer has
+ * failed, the events still derived (a queue being flushed) return its
+ * error and build no row in its memory.
+ */
+static void test_room_after_failure(void **state)
+{
+	struct fx *f = fx_new();
+	struct pw_row room[5];
+	int calls = 0;
+
+	(void)state;
+	memset(room, 0x5a, sizeof(room));
+	f->d.out = room;
+	f->d.out_end = room + 4;	/* room[4]: a canary */
+	f->d.rows_fn = fail_room;
+	f->d.ctx = &calls;
+	for (int i = 0; i < 10; i++) {
+		struct pw_qev q = { .time = 100 + (uint64_t)i, .cpu = 0, .tid = 7, .pid = 7,
+				    .kind = PW_EV_SCHED_WAKEUP, .a_pid = 8, .a_comm = s(f, "w"),
+				    .val = 1 };
+
+		assert_int_equal(pw_derive_event(&q, &f->d), i < 3 ? 0 : PW_ESTOPPED);
+	}
+	assert_int_equal(calls, 1);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(room[i].time_ns, 100 + (uint64_t)i);
+	for (size_t k = 0; k < sizeof(room[4]); k++)
+		assert_int_equal(((uint8_t *)&room[4])[k], 0x5a);
+	assert_int_equal(f->rows.n, 0);	/* nothing went to the per-row consumer */
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +327,8 @@ int main(void)
 		cmocka_unit_test(test_idle_never_waits),
 		cmocka_unit_test(test_kvm_times_and_names),
 		cmocka_unit_test(test_stat_and_fork),
+		cmocka_unit_test(test_rows_in_room),
+		cmocka_unit_test(test_room_after_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
