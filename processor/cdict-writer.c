@@ -860,9 +860,9 @@ static __attribute__((noinline)) int put_ids(struct pw_cdict_writer *w, struct p
 	return 0;
 }
 
-static __attribute__((noinline)) int bad_event(struct pw_cdict_writer *w, const struct pw_row *r)
+static __attribute__((noinline)) int bad_event(struct pw_cdict_writer *w, uint64_t row, int event)
 {
-	pw_err("%s: row %" PRIu64 " has an invalid event %d", w->path, w->nrows, r->event);
+	pw_err("%s: row %" PRIu64 " has an invalid event %d", w->path, row, event);
 	return w->err = PW_EINVAL;
 }
 
@@ -884,15 +884,16 @@ int pw_cdict_writer_add_room(struct pw_cdict_writer *w, struct pw_row *upto, str
 	else if (!err)
 		n = (uint32_t)(upto - o);
 	for (uint32_t k = 0; k < n; k++) {
-		if ((unsigned int)o[k].event >= PW_EV__MAX ||
-		    /* Stable strings outlive the writer's batches: the encoder
-		     * thread finds their ids, which takes a third of this
-		     * thread's work off it. */
-		    (!w->stable && (err = put_ids(w, &o[k])))) {
-			w->nrows += k;	/* the rows before it are added */
-			w->rows += k;
-			n = 0;
-			err = err ?: bad_event(w, &o[k]);
+		if ((unsigned int)o[k].event >= PW_EV__MAX)
+			err = bad_event(w, w->nrows + k, o[k].event);
+		/* Stable strings outlive the writer's batches: the encoder
+		 * thread finds their ids, which takes a third of this thread's
+		 * work off it. */
+		else if (!w->stable)
+			err = put_ids(w, &o[k]);
+		if (err) {
+			n = k;	/* the rows before it are added */
+			break;
 		}
 	}
 	w->nrows += n;
