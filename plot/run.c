@@ -407,8 +407,7 @@ struct index_ctx {
 	uint32_t cap;		/* of run->threads */
 	int32_t max_cpu;
 	bool seen;		/* a row */
-	uint64_t first, last;	/* times of the first and last rows */
-	uint64_t tmin, tmax;
+	uint64_t tmin, tmax;	/* the rows' times (from a cdict's index) */
 	int err;
 	struct lookup_cache *cache;
 };
@@ -439,19 +438,17 @@ static int index_piece(const struct pw_columns *c, uint64_t first_row, void *arg
 	(void)first_row;
 	if (!c->nrows)
 		return 0;
-	if (!x->seen)
-		x->first = c->time_ns[0];
 	x->seen = true;
-	x->last = c->time_ns[c->nrows - 1];
+	/* a cdict's index has the groups' time ranges: its time_ns is not read */
+	for (uint64_t i = 0; c->time_ns && i < c->nrows; i++) {
+		if (c->time_ns[i] < x->tmin)
+			x->tmin = c->time_ns[i];
+		if (c->time_ns[i] > x->tmax)
+			x->tmax = c->time_ns[i];
+	}
 	for (uint64_t i = 0; i < c->nrows; i++) {
-		uint64_t t = c->time_ns[i];
-
 		if (c->cpu[i] != PW_NONE32 && c->cpu[i] > x->max_cpu)
 			x->max_cpu = c->cpu[i];
-		if (t < x->tmin)
-			x->tmin = t;
-		if (t > x->tmax)
-			x->tmax = t;
 		if (c->pid[i] != PW_NONE32) {
 			uint32_t th = index_thread(x, c->pid[i], c->task[i]);
 
@@ -468,7 +465,8 @@ static int index_piece(const struct pw_columns *c, uint64_t first_row, void *arg
 	return 0;
 }
 
-/* The columns the index reads (and tgid, when the run has it). */
+/* The columns the index reads (and tgid, when the run has it; time_ns
+ * unless the run is a cdict). */
 #define INDEX_COLS (THREAD_COLS | PW_COLMASK(PW_COL_TIME_NS) | PW_COLMASK(PW_COL_CPU))
 
 /*
@@ -487,6 +485,8 @@ static int index_rows(struct pm_run *run, const struct pm_name_opts *no)
 	if (run->nrows) {
 		unsigned int mask = INDEX_COLS | PW_COLMASK(PW_COL_TGID);
 
+		if (run->cd && pw_cdict_time_range(run->cd, &x.tmin, &x.tmax))
+			mask &= ~PW_COLMASK(PW_COL_TIME_NS);
 		x.cache = calloc(1, sizeof(*x.cache));
 		if (!x.cache)
 			return run_nomem(run);
@@ -496,14 +496,15 @@ static int index_rows(struct pm_run *run, const struct pm_name_opts *no)
 			return err;	/* logged where it happened */
 	}
 
-	/* The whole capture is the window. */
+	/* The whole capture is the window: from its earliest row (or the
+	 * capture's start, when earlier) to its latest. */
 	run->t0 = run->meta.first_ns;
 	run->t_last = run->meta.last_ns;
 	if (x.seen) {
-		if (!run->t0 || x.first < run->t0)
-			run->t0 = x.first;
-		if (x.last > run->t_last)
-			run->t_last = x.last;
+		if (!run->t0 || x.tmin < run->t0)
+			run->t0 = x.tmin;
+		if (x.tmax > run->t_last)
+			run->t_last = x.tmax;
 	}
 	if (run->t_last < run->t0)
 		run->t_last = run->t0;

@@ -800,6 +800,19 @@ uint64_t pw_cdict_nrows(const struct pw_cdict *cd)
 	return cd->nrows;
 }
 
+bool pw_cdict_time_range(const struct pw_cdict *cd, uint64_t *tmin, uint64_t *tmax)
+{
+	*tmin = UINT64_MAX;
+	*tmax = 0;
+	for (uint32_t g = 0; g < cd->ngroups; g++) {
+		if (cd->groups[g].tmin < *tmin)
+			*tmin = cd->groups[g].tmin;
+		if (cd->groups[g].tmax > *tmax)
+			*tmax = cd->groups[g].tmax;
+	}
+	return cd->ngroups > 0;
+}
+
 const char *const *pw_cdict_strings(const struct pw_cdict *cd, uint32_t *n)
 {
 	*n = cd->nr_strings + 1;

@@ -125,6 +125,13 @@ const struct pw_meta *pw_cdict_meta(const struct pw_cdict *cd);
 uint64_t pw_cdict_nrows(const struct pw_cdict *cd);
 
 /**
+ * pw_cdict_time_range - the earliest and latest row times, from the index
+ * (each row group's range, which decoding the group's time_ns checks);
+ * false when the file has no rows
+ */
+bool pw_cdict_time_range(const struct pw_cdict *cd, uint64_t *tmin, uint64_t *tmax);
+
+/**
  * pw_cdict_strings - the file's string table, as loaded columns index it:
  * [0] is "" (unknown); *@n is set to its length. Owned by @cd.
  */

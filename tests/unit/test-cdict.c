@@ -302,6 +302,19 @@ static void assert_file_rows(const char *path, const struct pw_row *rows, uint64
 	assert_non_null(cd);
 	assert_int_equal(err, 0);
 	assert_int_equal(pw_cdict_nrows(cd), n);
+	{
+		uint64_t lo = UINT64_MAX, hi = 0, tmin, tmax;
+
+		for (uint64_t i = 0; i < n; i++) {
+			lo = rows[i].time_ns < lo ? rows[i].time_ns : lo;
+			hi = rows[i].time_ns > hi ? rows[i].time_ns : hi;
+		}
+		assert_int_equal(pw_cdict_time_range(cd, &tmin, &tmax), n > 0);
+		if (n) {
+			assert_int_equal(tmin, lo);
+			assert_int_equal(tmax, hi);
+		}
+	}
 	assert_int_equal(pw_cdict_foreach(cd, cmp_row, &cmp), 0);
 	assert_int_equal(cmp.i, n);
 	assert_int_equal(pw_cdict_load(cd, PW_COLMASK_ALL, &c), 0);
@@ -493,6 +506,11 @@ static void test_zero_and_one_row(void **state)
 	cd = pw_cdict_open(f->path, NULL);
 	assert_non_null(cd);
 	assert_int_equal(pw_cdict_nrows(cd), 0);
+	{
+		uint64_t tmin = 1, tmax = 1;
+
+		assert_false(pw_cdict_time_range(cd, &tmin, &tmax));
+	}
 	assert_int_equal(pw_cdict_foreach(cd, cmp_row, &cmp), 0);
 	assert_int_equal(pw_cdict_load(cd, PW_COLMASK_ALL, &c), 0);
 	assert_int_equal(c.nrows, 0);

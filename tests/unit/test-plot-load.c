@@ -192,11 +192,67 @@ static void test_bad_files(void **state)
 	pm_run_free(NULL);
 }
 
+/*
+ * A run's window goes from its earliest row to its latest, which need not
+ * be the first and the last. A cdict's run takes them from the row groups'
+ * time ranges in the index (the index pass does not decode time_ns), and
+ * from the metadata; columns in memory without metadata, from the rows.
+ */
+static void test_window_unsorted(void **state)
+{
+	static const uint64_t t[] = { 5000, 3000, 9000, 7000, 4000 };
+	struct pw_cdict_writer_opts opts = { .rows_per_chunk = 2 };
+	struct pw_cdict_writer *w;
+	struct pw_columns c;
+	struct pw_cdict *cd;
+	struct pm_run *run, mem;
+	struct pw_meta meta;
+	char p2[300];
+	int err;
+
+	snprintf(p2, sizeof(p2), "%s/unsorted.cdict", dir);
+	w = pw_cdict_writer_open(p2, &opts, &err);
+	assert_non_null(w);
+	pw_meta_init(&meta);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct pw_row r = {
+			.time_ns = t[i], .cpu = (int64_t)i % 2, .event = PW_EV_KVM_EXIT,
+			.pid = 7, .tgid = 7, .task = "vcpu", .duration_ns = PW_NONE,
+			.next_pid = PW_NONE, .next_wait_ns = PW_NONE, .target_cpu = PW_NONE,
+		};
+
+		assert_int_equal(pw_cdict_writer_add(w, &r), 0);
+	}
+	assert_int_equal(pw_cdict_writer_close(w, &meta), 0);
+	run = pm_run_open(p2, NULL, PM_COLS_BASE, NULL, &err);
+	assert_non_null(run);
+	assert_int_equal(run->t0, 3000);
+	assert_int_equal(run->t_last, 9000);
+	assert_int_equal(run->we, 9001);
+	assert_int_equal(run->nr_threads, 1);
+	assert_int_equal(run->threads[0].nevents, 5);
+	assert_int_equal(run->nr_cpus, 2);
+	pm_run_free(run);
+
+	cd = pw_cdict_open(p2, &err);
+	assert_non_null(cd);
+	assert_int_equal(pw_cdict_load(cd, PW_COLMASK_ALL, &c), 0);
+	pw_cdict_close(cd);
+	assert_int_equal(pm_run_index(&mem, p2, &c, NULL, NULL), 0);
+	assert_int_equal(mem.t0, 3000);
+	assert_int_equal(mem.t_last, 9000);
+	assert_int_equal(mem.threads[0].nevents, 5);
+	pm_run_release(&mem);
+	pw_columns_release(&c);
+	unlink(p2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_window_unsorted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
