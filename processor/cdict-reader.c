@@ -51,6 +51,8 @@ struct pw_cd_work {
 	 * the masks of sparse chunks), and which of them occur */
 	uint16_t *evraw;		/* max_rows */
 	uint32_t *sel;			/* rows of a sparse chunk's tokens (max_rows) */
+	uint64_t sel_mask;		/* the event mask they are of, */
+	uint32_t sel_group, sel_n;	/* in group sel_group - 1 (0: none); how many */
 	uint32_t ev_group;		/* the group they are of, + 1; 0: none */
 	uint64_t ev_present;		/* bit e: event e occurs (e < 64) */
 	bool ev_high;			/* an event >= 64 occurs */
@@ -1069,13 +1071,20 @@ static int decode_chunk(struct pw_cdict *cd, struct pw_cd_work *wk, uint32_t g, 
 				return cd_fail(cd, wk, PW_ENOMEM, ch->off, "%s",
 					       pw_strerror(PW_ENOMEM));
 			sel = wk->sel;
-			ntok = select_rows(wk->evraw, mask, rows, sel);
+			/* the sparse columns of a group mostly share a few masks */
+			if (wk->sel_group != g + 1 || wk->sel_mask != mask) {
+				wk->sel_n = select_rows(wk->evraw, mask, rows, sel);
+				wk->sel_mask = mask;
+				wk->sel_group = g + 1;
+			}
+			ntok = wk->sel_n;
 			fill_unknown(dst, width, str, rows);	/* rows without a token */
 		}
 		enc &= ~PW_CD_ENC_SPARSE;
 	}
 	if (c == PW_COL_EVENT) {
 		wk->ev_group = 0;
+		wk->sel_group = 0;
 		if (!wk->evraw && !(wk->evraw = malloc((size_t)cd->max_rows * sizeof(*wk->evraw))))
 			return cd_fail(cd, wk, PW_ENOMEM, ch->off, "%s", pw_strerror(PW_ENOMEM));
 	}
