@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * fuzz-cdict.c - the cdict reader (open, metadata, every row, every column
- * loaded, scans of every column and of some) and the original tool's cdict
- * reader, on arbitrary bytes; and on the same bytes with the checksums of
- * the index and trailer made right, so that a mutation of the index (an
- * encoding, a size, an offset) reaches the decoders instead of stopping at
- * a CRC.
+ * fuzz-cdict.c - the cdict reader (open, metadata, time range, every row,
+ * every column loaded, scans of every column and of some) and the original
+ * tool's cdict reader, on arbitrary bytes; and on the same bytes with the
+ * checksums of the index and trailer made right, so that a mutation of the
+ * index (an encoding, a size, an offset) reaches the decoders instead of
+ * stopping at a CRC.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -59,7 +59,7 @@ static void read_cdict(const uint8_t *data, size_t size)
 	cd = pw_cdict_open(path, NULL);
 	if (cd) {
 		struct pw_columns cols;
-		uint64_t sum = 0;
+		uint64_t sum = 0, lo, hi;
 
 		pw_cdict_meta(cd);
 		pw_cdict_foreach(cd, row_fn, NULL);
@@ -67,6 +67,13 @@ static void read_cdict(const uint8_t *data, size_t size)
 			pw_columns_release(&cols);
 		pw_cdict_scan(cd, PW_COLMASK_ALL, group_fn, &sum);
 		pw_cdict_scan(cd, PW_COLMASK(PW_COL_DURATION_NS) | PW_COLMASK(PW_COL_TASK),
+			      group_fn, &sum);
+		/* what perfmap's index pass reads: no time_ns, the index's range */
+		if (pw_cdict_time_range(cd, &lo, &hi))
+			sum += hi - lo;
+		pw_cdict_scan(cd, PW_COLMASK(PW_COL_EVENT) | PW_COLMASK(PW_COL_CPU) |
+			      PW_COLMASK(PW_COL_PID) | PW_COLMASK(PW_COL_TASK) |
+			      PW_COLMASK(PW_COL_NEXT_PID) | PW_COLMASK(PW_COL_NEXT_TASK),
 			      group_fn, &sum);
 		pw_cdict_close(cd);
 	}
