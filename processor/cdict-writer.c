@@ -149,6 +149,7 @@ struct pw_cdict_writer {
 	struct pw_cd_buf spread;	/* the insertion's scratch */
 	struct pw_cd_buf zbuf;
 	struct pw_cd_pred pred;
+	struct pw_cd_slot cpu_slots[PW_CD_DIRECT_CPUS];	/* pred's cpus below 256 */
 	uint32_t g_rows;		/* rows of the group being encoded */
 	uint64_t g_prev, g_tmin, g_tmax;	/* its last, smallest and largest time */
 	uint64_t first_ns, last_ns;	/* of the groups written: for the metadata */
@@ -587,13 +588,14 @@ struct row_preds {
 
 /*
  * The four predictions of row @r (event @ev), in one look-up of its cpu
- * and one of its pid: what pw_cd_pred_running(), pw_cd_pred_thread(),
+ * (in @cpu_slots below PW_CD_DIRECT_CPUS, the map of @pr above) and one of
+ * its pid: what pw_cd_pred_running(), pw_cd_pred_thread(),
  * pw_cd_pred_duration() and pw_cd_pred_wait() give called in that order
  * (the reader's way; test_predictions_agree checks it). A slot created
  * empty changes no prediction. Returns 0 or PW_ENOMEM.
  */
-static inline int predict_row(struct pw_cd_pred *pr, const struct pw_row *r, int ev,
-			      struct row_preds *o)
+static inline int predict_row(struct pw_cd_pred *pr, struct pw_cd_slot *cpu_slots,
+			      const struct pw_row *r, int ev, struct row_preds *o)
 {
 	bool sw = ev == PW_EV_SCHED_SWITCH;
 	struct pw_cd_slot *c = NULL, *p = NULL, *q;
@@ -601,7 +603,12 @@ static inline int predict_row(struct pw_cd_pred *pr, const struct pw_row *r, int
 	int err = 0;
 
 	o->running = o->thread = o->duration = o->wait = 0;
-	if (r->cpu != PW_NONE) {
+	/* a slot of the array empty (has 0) predicts as one absent from the map */
+	if ((uint64_t)r->cpu < PW_CD_DIRECT_CPUS) {
+		c = &cpu_slots[r->cpu];
+		if ((c->has & PW_CD_HAS_IN) && c->in_pid != PW_NONE)
+			o->running = (uint64_t)c->in_pid;
+	} else if (r->cpu != PW_NONE) {
 		c = pw_cd_map_get(&pr->cpus, r->cpu, sw, &err);
 		if (c && (c->has & PW_CD_HAS_IN) && c->in_pid != PW_NONE)
 			o->running = (uint64_t)c->in_pid;
@@ -681,6 +688,7 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_row *rows, uin
 
 		if (!w->g_rows) {
 			pw_cd_pred_reset(&w->pred);
+			memset(w->cpu_slots, 0, sizeof(w->cpu_slots));
 			w->g_prev = 0;
 			w->g_tmin = UINT64_MAX;
 			w->g_tmax = 0;
@@ -705,7 +713,7 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_row *rows, uin
 		cols = w->g_cols[ev];
 		put_int(w, PW_COL_EVENT, ev, 0);
 		put_sparse(w, PW_COL_CPU, ev, &cols, r->cpu, 0);
-		err = predict_row(&w->pred, r, ev, &pp);
+		err = predict_row(&w->pred, w->cpu_slots, r, ev, &pp);
 		if (err)
 			return wfail(w, err, NULL);
 		put_sparse(w, PW_COL_PID, ev, &cols, r->pid, pp.running);
