@@ -1420,7 +1420,11 @@ static int read_records(struct pw_reader *r, bool until_formats)
 			break;
 		}
 		rec = aligned(r, pw_input_ptr(&r->in), h.size);
-		err = do_record(r, rec, h.size, off, false);
+		/* samples, nearly every record, without do_record()'s switch */
+		if (h.type == PERF_RECORD_SAMPLE && !r->threads_only)
+			err = do_sample(r, rec, h.size, off);
+		else
+			err = do_record(r, rec, h.size, off, false);
 		if (err == 1) {
 			uint64_t tsize = ld32(rec + 8);
 
