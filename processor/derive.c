@@ -99,22 +99,28 @@ static int emit(struct pw_derive *d, struct pw_row *row)
 {
 	struct pw_meta *m = d->meta;
 
+	/* once the consumer has failed, rows still derived (the queue being
+	 * flushed) go nowhere, and are not counted */
+	if (d->consumer_err)
+		return d->consumer_err;
 	if (!d->rows++)
 		m->first_ns = row->time_ns;
 	m->last_ns = row->time_ns;
 	m->stored[row->event]++;
-	if (!d->out_end)
-		return d->fn(row, d->ctx);
+	if (!d->out_end) {
+		int err = d->fn(row, d->ctx);
+
+		if (err)
+			d->consumer_err = err;
+		return err;
+	}
 	/* built in the consumer's room: handed over when it is full */
-	if (d->room_err)
-		return d->room_err;
 	if (++d->out == d->out_end) {
 		int err = d->rows_fn(d->out, &d->out, &d->out_end, d->ctx);
 
-		/* the consumer failed (and need not have given a room): rows
-		 * still derived, as the queue is flushed, go nowhere */
+		/* the consumer failed, and need not have given a room */
 		if (err) {
-			d->room_err = err;
+			d->consumer_err = err;
 			d->out = &d->own;
 		}
 		return err;

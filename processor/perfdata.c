@@ -1461,11 +1461,11 @@ int pw_reader_run_rows(struct pw_reader *r, struct pw_row *room, struct pw_row *
 	file_swapped = r->swapped;
 	d->out = room;
 	d->out_end = end;
-	d->room_err = 0;
+	d->consumer_err = 0;
 	d->rows_fn = fn;
 	d->ctx = ctx;
 	err = finish(r, r->done ? 0 : read_records(r, false));
-	if (!d->room_err && (!err || err == PW_ETRUNCATED)) {
+	if (!d->consumer_err && (!err || err == PW_ETRUNCATED)) {
 		int ferr = fn(d->out, &d->out, &d->out_end, ctx);
 
 		if (ferr)
@@ -1481,6 +1481,7 @@ int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx)
 	file_swapped = r->swapped;
 	r->derive.fn = fn;
 	r->derive.ctx = ctx;
+	r->derive.consumer_err = 0;
 	return finish(r, r->done ? 0 : read_records(r, false));
 }
 

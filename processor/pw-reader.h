@@ -55,7 +55,7 @@ struct pw_reader *pw_reader_open_fd(int fd, const char *name,
  * Returns 0 when the whole input was read; PW_ETRUNCATED when it ended
  * early but every complete record was used (the metadata says partial);
  * another negative PW_E* code on a fatal error; or the first non-zero
- * value @fn returned.
+ * value @fn returned, after which @fn is not called again.
  */
 int pw_reader_run(struct pw_reader *r, pw_row_fn fn, void *ctx);
 

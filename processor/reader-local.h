@@ -284,7 +284,7 @@ struct pw_derive {
 	void *ctx;
 	struct pw_row *out;		/* where the next row is built: own, or the consumer's */
 	struct pw_row *out_end;		/* the end of the consumer's room, or NULL */
-	int room_err;			/* rows_fn's error: no more rows in the room */
+	int consumer_err;		/* fn's or rows_fn's error: no row goes to it after */
 	struct pw_row own;
 };
 

@@ -213,18 +213,23 @@ static int take_row(const struct pw_row *row, void *ctx)
 	return 0;
 }
 
-static struct pw_reader *open_capture(void)
+static struct pw_reader *open_named(const char *name, const struct pw_reader_opts *opts)
 {
 	const char *top = getenv("PW_TOP");
 	char path[4096];
 	struct pw_reader *r;
 	int err = 0;
 
-	snprintf(path, sizeof(path), "%s/tests/data/captures/file.data", top ? top : ".");
-	r = pw_reader_open(path, NULL, &err);
+	snprintf(path, sizeof(path), "%s/tests/data/captures/%s", top ? top : ".", name);
+	r = pw_reader_open(path, opts, &err);
 	if (!r)
 		fail_msg("cannot read %s (%d): run from the repository or set PW_TOP", path, err);
 	return r;
+}
+
+static struct pw_reader *open_capture(void)
+{
+	return open_named("file.data", NULL);
 }
 
 /*
@@ -320,6 +325,79 @@ static void test_room_after_failure(void **state)
 	fx_free(f);
 }
 
+static uint64_t stored(const struct pw_meta *m)
+{
+	uint64_t sum = 0;
+
+	for (int e = 0; e < PW_EV__MAX; e++)
+		sum += m->stored[e];
+	return sum;
+}
+
+/* Samples of events not kept: one for each such record read. */
+static uint64_t dropped(const struct pw_meta *m)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < m->nr_dropped; i++)
+		sum += m->dropped[i].count;
+	return sum;
+}
+
+struct failing {
+	size_t calls, fail_at;
+};
+
+static int fail_row(const struct pw_row *row, void *ctx)
+{
+	struct failing *f = ctx;
+
+	(void)row;
+	return ++f->calls == f->fail_at ? PW_ESTOPPED : 0;
+}
+
+/*
+ * With a reorder queue of 16 events, rows are derived while the samples
+ * are read, not only at the end's flush: a consumer's failure there stops
+ * the reading at once (the records after it are not counted), its error
+ * is the run's, and it is not called again, neither for the events left
+ * in the queue.
+ */
+static void test_row_error_while_reading(void **state)
+{
+	const struct pw_reader_opts opts = { .reorder_max = 16 };
+	struct failing f = { 0, 0 };
+	struct pw_reader *r = open_named("several.data", &opts);
+	uint64_t all_dropped;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(pw_reader_run(r, fail_row, &f), 0);
+	n = f.calls;
+	assert_true(n > 500);	/* the events older than a released half are dropped */
+	assert_int_equal(stored(pw_reader_meta(r)), n);
+	all_dropped = dropped(pw_reader_meta(r));
+	assert_true(all_dropped > 400);	/* sched_waking and softirq_entry */
+	pw_reader_close(r);
+	for (size_t k = 0; k < 6; k++) {
+		const size_t at[] = { 1, 2, 17, n / 3, n / 2, n - 20 };
+		const struct pw_meta *m;
+
+		f = (struct failing){ 0, at[k] };
+		r = open_named("several.data", &opts);
+		assert_int_equal(pw_reader_run(r, fail_row, &f), PW_ESTOPPED);
+		assert_int_equal(f.calls, at[k]);
+		m = pw_reader_meta(r);
+		/* the rows handed over, the failed one included */
+		assert_int_equal(stored(m), at[k]);
+		if (at[k] <= 17)
+			assert_true(dropped(m) < all_dropped / 4);
+		else
+			assert_true(dropped(m) < all_dropped);
+		pw_reader_close(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_stat_and_fork),
 		cmocka_unit_test(test_rows_in_room),
 		cmocka_unit_test(test_room_after_failure),
+		cmocka_unit_test(test_row_error_while_reading),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
