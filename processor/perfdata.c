@@ -1383,9 +1383,38 @@ static int read_records(struct pw_reader *r, bool until_formats)
 		}
 		struct perf_event_header h;
 		uint64_t off = r->in.off;
-		size_t got = pw_input_need(&r->in, sizeof(h));
+		size_t got;
 		const uint8_t *rec;
 
+		/*
+		 * Sample records already whole in the buffer, aligned and of a
+		 * good size: parsed without the checks below, which the record
+		 * that ends the run (of another type, cut by the buffer's end,
+		 * or bad) then gets. The stop flag is seen at least once a
+		 * buffer. Not while looking for the formats: a sample may load
+		 * them (a capture without its tracing data).
+		 */
+		if (!until_formats && !r->threads_only) {
+			for (;;) {
+				const uint8_t *p = pw_input_ptr(&r->in);
+				size_t avail = r->in.end - r->in.start;
+				uint16_t size;
+
+				if (avail < sizeof(h) || rec_type(p) != PERF_RECORD_SAMPLE ||
+				    ((uintptr_t)p & 7))
+					break;
+				size = rec_size(p);
+				if (size < sizeof(h) || (size & 7) || size > avail)
+					break;
+				off = r->in.off;
+				err = do_sample(r, p, size, off);
+				pw_input_consume(&r->in, size);
+				if (err)
+					goto check;
+			}
+			off = r->in.off;
+		}
+		got = pw_input_need(&r->in, sizeof(h));
 		if (r->in.stop && *r->in.stop) {
 			err = PW_ESTOPPED;
 			break;
@@ -1438,6 +1467,7 @@ static int read_records(struct pw_reader *r, bool until_formats)
 		} else {
 			pw_input_consume(&r->in, h.size);
 		}
+check:
 		if ((err == PW_EFORMAT || err == PW_ECOMPRESS) && r->order.seq) {
 			/* Corrupt from here on; the events before are good. */
 			r->meta.partial = true;
