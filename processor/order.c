@@ -204,58 +204,60 @@ static void drop_released(struct pw_order *o)
 }
 
 /*
- * release_upto() for a few runs (perf -a on a few CPUs): the next event is
- * found by a scan of the runs' heads, cheaper than a heap at that size.
- * Runs are in arrival order, so of two heads of the same time the one of
- * the lower run goes first, as its seq is smaller.
+ * release_upto() for a few runs (perf -a on a few CPUs): the runs' heads
+ * kept sorted in a small array, cheaper than a heap at that size. Runs are
+ * in arrival order, so of two heads of the same time the one of the lower
+ * run goes first, as its seq is smaller.
  */
 static int release_few(struct pw_order *o, uint64_t limit)
 {
-	uint64_t ht[ORDER_FEW];		/* heads' times, of the live runs in order */
+	uint64_t ht[ORDER_FEW];		/* heads' times, of the live runs, by (time, run) */
 	uint32_t hr[ORDER_FEW];		/* their runs */
 	size_t live = 0;
 	int err = 0;
 
 	for (size_t r = 0; r < o->nr_runs; r++) {
 		const struct pw_qev *e = &o->v[o->runs[r].start];
+		size_t j = live++;
 
 		o->pos[r] = o->runs[r].start;
-		if (e->time <= limit) {
-			ht[live] = e->time;
-			hr[live++] = (uint32_t)r;
+		if (e->time > limit) {
+			live--;
+			continue;
 		}
+		for (; j && ht[j - 1] > e->time; j--) {
+			ht[j] = ht[j - 1];
+			hr[j] = hr[j - 1];
+		}
+		ht[j] = e->time;
+		hr[j] = (uint32_t)r;
 	}
 	while (live) {
-		size_t b = 0, b2 = SIZE_MAX;
-		uint64_t t2 = UINT64_MAX;
-
-		/* the first and second heads, by (time, run) */
-		for (size_t i = 1; i < live; i++) {
-			if (ht[i] < ht[b]) {
-				t2 = ht[b];
-				b2 = b;
-				b = i;
-			} else if (ht[i] < t2 || b2 == SIZE_MAX) {
-				t2 = ht[i];
-				b2 = i;
-			}
-		}
+		uint32_t r = hr[0];
 		/* this run's events before the second head go out in a row */
 		struct pw_order_head n2 = { UINT64_MAX, UINT64_MAX, 0 };
 		const struct pw_qev *e;
+		size_t j = 0;
 
-		if (b2 != SIZE_MAX)
-			n2 = (struct pw_order_head){ t2, o->v[o->pos[hr[b2]]].seq, hr[b2] };
-		err = release_run(o, hr[b], limit, n2, &e);
+		if (live > 1)
+			n2 = (struct pw_order_head){ ht[1], o->v[o->pos[hr[1]]].seq, hr[1] };
+		err = release_run(o, r, limit, n2, &e);
 		if (err)
 			break;
 		if (!e) {
 			live--;
-			memmove(ht + b, ht + b + 1, (live - b) * sizeof(*ht));
-			memmove(hr + b, hr + b + 1, (live - b) * sizeof(*hr));
-		} else {
-			ht[b] = e->time;
+			memmove(ht, ht + 1, live * sizeof(*ht));
+			memmove(hr, hr + 1, live * sizeof(*hr));
+			continue;
 		}
+		/* its new head moves back past the heads before it */
+		for (; j + 1 < live && (ht[j + 1] < e->time || (ht[j + 1] == e->time &&
+								 hr[j + 1] < r)); j++) {
+			ht[j] = ht[j + 1];
+			hr[j] = hr[j + 1];
+		}
+		ht[j] = e->time;
+		hr[j] = r;
 	}
 	drop_released(o);
 	return err;
