@@ -163,13 +163,16 @@ int pw_derive_event(const struct pw_qev *q, void *ctx)
 		return 0;
 	case PW_QK_EXIT:
 		return 0;
-	case PW_EV_SCHED_SWITCH:
+	case PW_EV_SCHED_SWITCH: {
+		const struct pw_task *tasks = d->tasks;
+
 		t = task_get(d, q->a_pid);
 		n = t ? task_get(d, q->b_pid) : NULL;
 		c = cpu_get(d, q->cpu);
 		if (!n)
 			return PW_ENOMEM;
-		t = task_get(d, q->a_pid);
+		if (d->tasks != tasks)	/* moved, as the array grew */
+			t = task_get(d, q->a_pid);
 		row->pid = q->a_pid;
 		row->task = pw_str(d->strs, q->a_comm);
 		row->next_pid = q->b_pid;
@@ -196,6 +199,7 @@ int pw_derive_event(const struct pw_qev *q, void *ctx)
 			c->in = q->time;
 		}
 		break;
+	}
 	case PW_EV_SCHED_WAKEUP:
 	case PW_EV_SCHED_WAKEUP_NEW:
 		t = task_get(d, q->a_pid);

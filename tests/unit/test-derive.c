@@ -325,6 +325,35 @@ static void test_room_after_failure(void **state)
 	fx_free(f);
 }
 
+/*
+ * A switch to a thread not seen yet when the threads' array is full: the
+ * array moves as it grows, and what the switch records of the thread
+ * switched out still lands in it.
+ */
+static void test_switch_grows_tasks(void **state)
+{
+	struct fx *f = fx_new();
+	struct pw_row *r = f->rows.r;
+	size_t cap;
+
+	(void)state;
+	sw(f, 1000, 0, 0, "swapper/0", "R", 10, "a");		/* a in at 1000 */
+	for (int tid = 1000; f->d.nr_tasks < f->d.cap_tasks; tid++)
+		ev(f, 1100, PW_QK_COMM, tid, 0, "x", 0);	/* threads, no rows */
+	cap = f->d.cap_tasks;
+	sw(f, 2000, 0, 10, "a", "R", 99999, "new");		/* a preempted after 1000 */
+	assert_true(f->d.cap_tasks > cap);
+	sw(f, 2500, 0, 99999, "new", "S", 10, "a");		/* a waited 500 */
+	assert_int_equal(f->rows.n, 3);
+	assert_int_equal(r[1].pid, 10);
+	assert_int_equal(r[1].tgid, 10);
+	assert_int_equal(r[1].duration_ns, 1000);
+	assert_int_equal(r[2].next_pid, 10);
+	assert_int_equal(r[2].duration_ns, 500);
+	assert_int_equal(r[2].next_wait_ns, 500);
+	fx_free(f);
+}
+
 static uint64_t stored(const struct pw_meta *m)
 {
 	uint64_t sum = 0;
@@ -408,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_rows_in_room),
 		cmocka_unit_test(test_room_after_failure),
 		cmocka_unit_test(test_row_error_while_reading),
+		cmocka_unit_test(test_switch_grows_tasks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
