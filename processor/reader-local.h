@@ -129,6 +129,10 @@ int pw_tracedata_parse(struct pw_tracedata *td, const uint8_t *buf, size_t size,
 /* Load this machine's formats for @names (NULL-terminated "sys:name"). */
 int pw_tracedata_from_system(struct pw_tracedata *td, const char *const *names);
 void pw_tracedata_release(struct pw_tracedata *td);
+/* A format probe child that runs @deadline_ms is killed, its formats taken
+ * as failed (5000 by default); tests make each child sleep @child_delay_ms
+ * first (0 by default). */
+void pw_tracedata_probe_limits(unsigned int deadline_ms, unsigned int child_delay_ms);
 /* Resolve tracepoint @id for decoding; fills @tp. Fatal only for a kept
  * event whose format is unusable. */
 int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <traceevent/event-parse.h>
@@ -273,6 +274,30 @@ static void probe_one(const struct pw_tracedata *td, const uint8_t *text, size_t
 	}
 }
 
+/*
+ * How long a probe child may take: past that it is killed and its formats
+ * count as failed, as a format on which libtraceevent loops would otherwise
+ * hang the reader. A batch of a sched capture's 25 formats takes a few
+ * milliseconds (under valgrind, the whole conversion of a small capture
+ * takes 1.4 s).
+ */
+static unsigned int probe_deadline_ms = 5000;
+static unsigned int probe_child_delay_ms;	/* tests: each child sleeps first */
+
+void pw_tracedata_probe_limits(unsigned int deadline_ms, unsigned int child_delay_ms)
+{
+	probe_deadline_ms = deadline_ms;
+	probe_child_delay_ms = child_delay_ms;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* Formats to probe together before they are parsed (see probe_batch()). */
 struct probe_list {
 	struct { const uint8_t *text; size_t n; const char *sys; uint64_t hash; } *f;
@@ -298,6 +323,13 @@ static bool in_child(const struct pw_tracedata *td, const struct probe_list *l,
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 			signal(sigs[i], SIG_DFL);
+		if (probe_child_delay_ms) {
+			struct timespec d = { probe_child_delay_ms / 1000,
+					      (long)(probe_child_delay_ms % 1000) * 1000000L };
+
+			while (nanosleep(&d, &d) < 0 && errno == EINTR)
+				;
+		}
 		if (l)
 			for (size_t i = 0; i < l->nr; i++)
 				probe_one(td, l->f[i].text, l->f[i].n, l->f[i].sys);
@@ -305,10 +337,26 @@ static bool in_child(const struct pw_tracedata *td, const struct probe_list *l,
 			probe_one(td, text, n, sys);
 		_exit(0);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+	/* polled, at growing intervals (a child of a few milliseconds is seen
+	 * done within as many more), until the deadline */
+	for (uint64_t start = now_us(), nap = 20;; nap = nap < 10000 ? 2 * nap : nap) {
+		struct timespec d = { 0, (long)nap * 1000L };
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (w < 0 && errno != EINTR)
 			return false;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (now_us() - start >= (uint64_t)probe_deadline_ms * 1000u) {
+			pw_debug("tracing data: a format probe still ran after %u ms: stopped, "
+				 "its formats count as failed", probe_deadline_ms);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return false;
+		}
+		nanosleep(&d, NULL);
+	}
 }
 
 static bool format_probe(const struct pw_tracedata *td, const uint8_t *text, size_t n,

@@ -438,6 +438,40 @@ static void test_truncated_tracing_data(void **state)
 	pw_log_set(NULL);
 }
 
+/*
+ * A format probe still running at its deadline is stopped, and its formats
+ * count as failed, as for a format on which libtraceevent would loop: here
+ * each probe child sleeps 3 s first, and the deadline is 100 ms.
+ */
+static void test_probe_deadline(void **state)
+{
+	struct buf b = tracing_data("kvm_exit.format", NULL, NULL);
+	struct pw_tracedata td = { 0 };
+	struct pw_tp tp;
+
+	(void)state;
+	pw_log_set(capture);
+	pw_tracedata_probe_limits(100, 3000);
+	assert_int_equal(pw_tracedata_parse(&td, b.p, b.len, "test", 0), 0);
+	last_msg[0] = 0;
+	assert_int_equal(pw_tp_resolve(&td, 372, "sched:sched_switch", &tp, "run.data"),
+			 PW_EEVENTFMT);
+	assert_non_null(strstr(last_msg, "sched:sched_switch"));
+	pw_tp_release(&tp);
+	pw_tracedata_release(&td);
+
+	/* the default limits: the same data is fine */
+	pw_tracedata_probe_limits(5000, 0);
+	memset(&td, 0, sizeof(td));
+	assert_int_equal(pw_tracedata_parse(&td, b.p, b.len, "test", 0), 0);
+	assert_int_equal(pw_tp_resolve(&td, 372, "sched:sched_switch", &tp, "run.data"), 0);
+	assert_int_equal(tp.kind, PW_EV_SCHED_SWITCH);
+	pw_tp_release(&tp);
+	pw_tracedata_release(&td);
+	free(b.p);
+	pw_log_set(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_stat_and_wakeup),
 		cmocka_unit_test(test_not_kept_and_failed),
 		cmocka_unit_test(test_truncated_tracing_data),
+		cmocka_unit_test(test_probe_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
