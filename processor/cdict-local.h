@@ -36,7 +36,7 @@
 #define PW_CD_SEEN 64		/* writer: recent string addresses per column */
 #define PW_CD_BATCH 4096u	/* writer: rows handed to the encoder at once */
 #define PW_CD_NBUF 32		/* writer: batches in the ring between the two threads */
-#define PW_CD_DIRECT_CPUS 256	/* writer: predictor slots of cpus in an array */
+#define PW_CD_DIRECT_CPUS 256	/* predictors: cpus below it kept in an array */
 
 enum pw_cd_encoding {
 	PW_CD_ENC_DELTA = 1,

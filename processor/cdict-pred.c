@@ -62,9 +62,9 @@ static inline int64_t wide(int32_t v)
 }
 
 /*
- * The running predictions of a group: cpus 0 to 255 kept in an array (the
- * same values as pw_cd_pred_running() and the switches' updates give),
- * any other cpu in the map (reset by the caller). From the int64 decoded
+ * The running predictions of a group: cpus below PW_CD_DIRECT_CPUS kept in
+ * an array (the same values as pw_cd_pred_running() and the switches'
+ * updates give), any other cpu in the map (reset by the caller). From the int64 decoded
  * columns, or (@narrow) from loaded ones: events in bytes, cpus and pids
  * in 32 bits.
  */
@@ -72,7 +72,7 @@ static inline __attribute__((always_inline)) int
 running(struct pw_cd_pred *pr, uint32_t n, const void *evs, const void *cpus, const void *npids,
 	bool narrow, uint64_t *out)
 {
-	uint64_t in[256] = { 0 };	/* 0: unknown */
+	uint64_t in[PW_CD_DIRECT_CPUS] = { 0 };	/* 0: unknown */
 	int err = 0;
 
 	for (uint32_t i = 0; i < n && !err; i++) {
@@ -83,7 +83,7 @@ running(struct pw_cd_pred *pr, uint32_t n, const void *evs, const void *cpus, co
 					  : ((const int64_t *)npids)[i];
 		uint64_t c = (uint64_t)cpu;
 
-		if (c < 256) {
+		if (c < PW_CD_DIRECT_CPUS) {
 			out[i] = in[c];
 			if (ev == PW_EV_SCHED_SWITCH)
 				in[c] = next_pid == PW_NONE ? 0 : (uint64_t)next_pid;
