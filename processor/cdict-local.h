@@ -244,6 +244,8 @@ struct pw_cd_map {
 	struct pw_cd_slot *slots;
 	uint32_t cap;		/* power of two */
 	uint32_t used;
+	uint32_t moves;		/* times the slots moved (grew): a pointer kept
+				 * to one is good while this stays the same */
 };
 
 struct pw_cd_pred {

@@ -30,6 +30,7 @@ int pw_cd_map_grow(struct pw_cd_map *m)
 	free(m->slots);
 	m->slots = ns;
 	m->cap = ncap;
+	m->moves++;
 	return 0;
 }
 

@@ -98,6 +98,17 @@ static inline void wrow_copy(struct pw_row *d, const struct pw_row *s)
 	((w1 *)d)[12] = x6;
 }
 
+/*
+ * The pid slot of the task a cpu runs, a shortcut past the map's look-up for
+ * the rows of that task on that cpu: the next switch's prev, a vCPU's exits
+ * and entries. Kept from a switch's next_pid, and from a kvm row's pid.
+ */
+struct pw_cd_last {
+	int64_t pid;		/* p's key (PW_NONE with p NULL) */
+	struct pw_cd_slot *p;
+	uint32_t moves;		/* the pid map's moves when kept; 0: none kept */
+};
+
 struct pw_cdict_writer {
 	char *path;			/* final name */
 	char *tmp;			/* temporary file beside it */
@@ -150,6 +161,7 @@ struct pw_cdict_writer {
 	struct pw_cd_buf zbuf;
 	struct pw_cd_pred pred;
 	struct pw_cd_slot cpu_slots[PW_CD_DIRECT_CPUS];	/* pred's cpus below 256 */
+	struct pw_cd_last last[PW_CD_DIRECT_CPUS];	/* by cpu: its last row's pid slot */
 	uint32_t g_rows;		/* rows of the group being encoded */
 	uint64_t g_prev, g_tmin, g_tmax;	/* its last, smallest and largest time */
 	uint64_t first_ns, last_ns;	/* of the groups written: for the metadata */
@@ -595,8 +607,10 @@ struct row_preds {
  * empty changes no prediction. Returns 0 or PW_ENOMEM.
  */
 static inline int predict_row(struct pw_cd_pred *pr, struct pw_cd_slot *cpu_slots,
-			      const struct pw_row *r, int ev, struct row_preds *o)
+			      struct pw_cd_last *last, const struct pw_row *r, int ev,
+			      struct row_preds *o)
 {
+	struct pw_cd_last *l = NULL;
 	bool sw = ev == PW_EV_SCHED_SWITCH;
 	struct pw_cd_slot *c = NULL, *p = NULL, *q;
 	uint64_t t = r->time_ns;
@@ -606,6 +620,7 @@ static inline int predict_row(struct pw_cd_pred *pr, struct pw_cd_slot *cpu_slot
 	/* a slot of the array empty (has 0) predicts as one absent from the map */
 	if ((uint64_t)r->cpu < PW_CD_DIRECT_CPUS) {
 		c = &cpu_slots[r->cpu];
+		l = &last[r->cpu];
 		if ((c->has & PW_CD_HAS_IN) && c->in_pid != PW_NONE)
 			o->running = (uint64_t)c->in_pid;
 	} else if (r->cpu != PW_NONE) {
@@ -613,16 +628,29 @@ static inline int predict_row(struct pw_cd_pred *pr, struct pw_cd_slot *cpu_slot
 		if (c && (c->has & PW_CD_HAS_IN) && c->in_pid != PW_NONE)
 			o->running = (uint64_t)c->in_pid;
 	}
-	/* next_pid's slot first: creating pid's may move the others */
+	/* the running task's slot kept for this cpu, if pid is that task */
+	if (l && l->pid == r->pid && l->moves == pr->pids.moves)
+		p = l->p;
+	/* next_pid's slot before creating pid's, which may move the others */
 	if (sw && r->next_pid != PW_NONE) {
 		q = pw_cd_map_get(&pr->pids, r->next_pid, false, &err);
 		if (q && (q->has & PW_CD_HAS_REF))
 			o->wait = t - q->ref_time;
+		if (l) {
+			l->pid = q ? q->key : PW_NONE;
+			l->p = q;
+			l->moves = pr->pids.moves;
+		}
 	}
-	if (r->pid != PW_NONE) {
+	if (!p && r->pid != PW_NONE) {
 		p = pw_cd_map_get(&pr->pids, r->pid, true, &err);
 		if (!p)
 			return err;
+		if (l && (ev == PW_EV_KVM_EXIT || ev == PW_EV_KVM_ENTRY)) {
+			l->pid = r->pid;
+			l->p = p;
+			l->moves = pr->pids.moves;
+		}
 	}
 	if (r->tgid != PW_NONE && p) {
 		o->thread = p->has & PW_CD_HAS_TGID ? (uint64_t)p->tgid : (uint64_t)r->pid;
@@ -689,6 +717,7 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_row *rows, uin
 		if (!w->g_rows) {
 			pw_cd_pred_reset(&w->pred);
 			memset(w->cpu_slots, 0, sizeof(w->cpu_slots));
+			memset(w->last, 0, sizeof(w->last));
 			w->g_prev = 0;
 			w->g_tmin = UINT64_MAX;
 			w->g_tmax = 0;
@@ -713,7 +742,7 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_row *rows, uin
 		cols = w->g_cols[ev];
 		put_int(w, PW_COL_EVENT, ev, 0);
 		put_sparse(w, PW_COL_CPU, ev, &cols, r->cpu, 0);
-		err = predict_row(&w->pred, w->cpu_slots, r, ev, &pp);
+		err = predict_row(&w->pred, w->cpu_slots, w->last, r, ev, &pp);
 		if (err)
 			return wfail(w, err, NULL);
 		put_sparse(w, PW_COL_PID, ev, &cols, r->pid, pp.running);

@@ -1451,6 +1451,85 @@ static void test_predicted_pids(void **state)
 }
 
 /*
+ * The writer keeps, by cpu, the pid slot of the task it runs (a switch's
+ * next_pid, a kvm row's pid), a shortcut past its pid map. The map moves
+ * when it grows: a slot kept from before must not be used after (a freed
+ * slot, and updates the map does not see: pid 2's kvm_entry on cpu 1,
+ * predicted from the map, would then not match the reader's prediction).
+ */
+static void test_kept_pid_slot_moves(void **state)
+{
+	struct fx *f = *state;
+	struct pw_row rows[700];
+	uint64_t t = 1000;
+	size_t n = 0;
+
+	for (int round = 0; round < 3; round++) {
+		struct {
+			int ev;
+			int64_t cpu, pid, next_pid;
+		} seq[] = {
+			{ PW_EV_SCHED_WAKEUP, 1, 2 + round, PW_NONE },
+			{ PW_EV_SCHED_SWITCH, 0, 1, 2 + round },	/* keeps 2+round's slot */
+			{ PW_EV_KVM_EXIT, 0, 2 + round, PW_NONE },
+			{ PW_EV_KVM_ENTRY, 0, 2 + round, PW_NONE },
+		};
+
+		for (size_t k = 0; k < sizeof(seq) / sizeof(seq[0]); k++) {
+			struct pw_row *r = &rows[n++];
+
+			memset(r, 0, sizeof(*r));
+			r->time_ns = t += 100 + 7 * k;
+			r->event = seq[k].ev;
+			r->cpu = seq[k].cpu;
+			r->pid = seq[k].pid;
+			r->tgid = 1;
+			r->next_pid = seq[k].next_pid;
+			r->duration_ns = seq[k].ev >= PW_EV_KVM_EXIT ? (int64_t)(t % 97) : PW_NONE;
+			r->next_wait_ns = r->target_cpu = PW_NONE;
+		}
+		/* new pids woken on cpu 2: the pid map grows (64 slots at
+		 * first, doubled at half full), once or more each round */
+		for (int i = 0; i < 64 << round; i++) {
+			struct pw_row *r = &rows[n++];
+
+			assert_true(n < 700 - 8);
+			memset(r, 0, sizeof(*r));
+			r->time_ns = t += 3;
+			r->event = PW_EV_SCHED_WAKEUP;
+			r->cpu = 2;
+			r->pid = 1000 * (round + 1) + i;
+			r->tgid = r->pid;
+			r->next_pid = r->duration_ns = r->next_wait_ns = PW_NONE;
+			r->target_cpu = 2;
+		}
+		/* the same task on cpu 0 again (kept slot), then on cpu 1
+		 * (the map's slot), then a switch away from it on cpu 0 */
+		for (int k = 0; k < 4; k++) {
+			struct pw_row *r = &rows[n++];
+
+			memset(r, 0, sizeof(*r));
+			r->time_ns = t += 50;
+			r->event = k & 1 ? PW_EV_KVM_ENTRY : PW_EV_KVM_EXIT;
+			r->cpu = k < 2 ? 0 : 1;
+			r->pid = 2 + round;
+			r->tgid = 1;
+			r->next_pid = r->next_wait_ns = r->target_cpu = PW_NONE;
+			r->duration_ns = (int64_t)(t % 89);
+			if (k == 3) {
+				r->event = PW_EV_SCHED_SWITCH;
+				r->cpu = 0;
+				r->next_pid = 1;
+				r->next_wait_ns = 40;
+				r->duration_ns = 500;
+			}
+		}
+	}
+	write_file(f->path, rows, n, 0, NULL);
+	assert_int_equal(read_back(f->path, rows, n), 0);
+}
+
+/*
  * The writer computes the predictions of a row in one pass, the reader one
  * predictor at a time: rows that mix every event, few cpus and pids, and
  * many unknown values (next_pid equal to pid among them) read back.
@@ -1847,6 +1926,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sparse_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_predicted_pids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_predictions_agree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_pid_slot_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encodings_by_column, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_predicted_narrow_column, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_column_skipped, setup, teardown),
