@@ -33,7 +33,7 @@
 #define PW_CD_MAX_EXPANSION 32768u	/* most a zstd frame can expand */
 #define PW_CD_VARINT_MAX 10
 #define PW_CDICT_DEFAULT_LEVEL 3
-#define PW_CD_SEEN 64		/* writer: recent string addresses per column */
+#define PW_CD_SEEN 256		/* writer: recent string addresses per column */
 #define PW_CD_BATCH 4096u	/* writer: rows handed to the encoder at once */
 #define PW_CD_NBUF 32		/* writer: batches in the ring between the two threads */
 #define PW_CD_DIRECT_CPUS 256	/* predictors: cpus below it kept in an array */
