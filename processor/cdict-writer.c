@@ -740,7 +740,9 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_row *rows, uin
 			w->g_tmax = r->time_ns;
 		ev = r->event;
 		cols = w->g_cols[ev];
-		put_int(w, PW_COL_EVENT, ev, 0);
+		/* pw_cd_put_itoken(ev, 0) of an event (0..PW_EV__MAX - 1): one byte */
+		_Static_assert(2 * PW_EV__MAX < 0x80, "an event's token is one byte");
+		w->col[PW_COL_EVENT].p[w->col[PW_COL_EVENT].len++] = (uint8_t)(2 * ev + 1);
 		put_sparse(w, PW_COL_CPU, ev, &cols, r->cpu, 0);
 		err = predict_row(&w->pred, w->cpu_slots, w->last, r, ev, &pp);
 		if (err)
