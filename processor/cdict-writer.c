@@ -161,7 +161,7 @@ struct pw_cdict_writer {
 	struct pw_cd_buf zbuf;
 	struct pw_cd_pred pred;
 	struct pw_cd_slot cpu_slots[PW_CD_DIRECT_CPUS];	/* pred's cpus below 256 */
-	struct pw_cd_last last[PW_CD_DIRECT_CPUS];	/* by cpu: its last row's pid slot */
+	struct pw_cd_last last[PW_CD_DIRECT_CPUS];	/* by cpu: the pid slot of its task */
 	uint32_t g_rows;		/* rows of the group being encoded */
 	uint64_t g_prev, g_tmin, g_tmax;	/* its last, smallest and largest time */
 	uint64_t first_ns, last_ns;	/* of the groups written: for the metadata */
