@@ -48,6 +48,21 @@ void pw_order_release(struct pw_order *o)
 	o->pos = NULL;
 	o->heap = NULL;
 	o->n = o->cap = o->nr_runs = o->cap_runs = o->cap_tmp = 0;
+	o->fast_cap = 0;
+}
+
+/* The push's fast path (struct pw_order), after any other change. */
+static void refresh_fast(struct pw_order *o)
+{
+	uint64_t t;
+
+	o->fast_cap = 0;
+	o->fast_min = UINT64_MAX;
+	if (!o->n || !o->nr_runs || o->runs[o->nr_runs - 1].end != o->n)
+		return;
+	t = o->v[o->n - 1].time;
+	o->fast_min = o->released && o->last_out > t ? o->last_out : t;
+	o->fast_cap = o->cap;
 }
 
 static int qev_cmp(const void *pa, const void *pb)
@@ -343,7 +358,7 @@ static int release_half(struct pw_order *o)
 	return release_upto(o, o->v[(o->n - 1) / 2].time);
 }
 
-int pw_order_push_slow(struct pw_order *o, struct pw_qev *q)
+static int push_slow(struct pw_order *o, struct pw_qev *q)
 {
 	q->seq = o->seq++;
 	if (o->n == o->cap) {
@@ -393,15 +408,27 @@ int pw_order_push_slow(struct pw_order *o, struct pw_qev *q)
 	return 0;
 }
 
+int pw_order_push_slow(struct pw_order *o, struct pw_qev *q)
+{
+	int err = push_slow(o, q);
+
+	refresh_fast(o);
+	return err;
+}
+
 int pw_order_round(struct pw_order *o)
 {
 	int err = release_upto(o, o->next_flush);
 
 	o->next_flush = o->max_ts;
+	refresh_fast(o);
 	return err;
 }
 
 int pw_order_flush_all(struct pw_order *o)
 {
-	return release_upto(o, UINT64_MAX);
+	int err = release_upto(o, UINT64_MAX);
+
+	refresh_fast(o);
+	return err;
 }

@@ -206,6 +206,14 @@ struct pw_order {
 	uint64_t max_ts;	/* newest time queued */
 	uint64_t last_out;	/* newest time released */
 	bool released;
+	/*
+	 * The push's fast path, kept by every other change of the queue: an
+	 * event of at least fast_min extends the last run in place while n
+	 * is below fast_cap (0 when the last run does not end the queue).
+	 * fast_min is the last event's time, or the newest released if newer.
+	 */
+	size_t fast_cap;
+	uint64_t fast_min;
 	uint64_t late;		/* arrived older than what was released: dropped */
 	uint64_t seq;
 	pw_qev_fn fn;
@@ -237,11 +245,11 @@ static inline void pw_qev_copy(struct pw_qev *d, const struct pw_qev *s)
 /* The same, inline when @q extends the last run in the room there is. */
 static inline int pw_order_push(struct pw_order *o, struct pw_qev *q)
 {
-	if (o->n && o->n < o->cap && o->nr_runs && o->runs[o->nr_runs - 1].end == o->n &&
-	    q->time >= o->v[o->n - 1].time && !(o->released && q->time < o->last_out)) {
+	if (o->n < o->fast_cap && q->time >= o->fast_min) {
 		q->seq = o->seq++;
 		pw_qev_copy(&o->v[o->n++], q);
 		o->runs[o->nr_runs - 1].end = o->n;
+		o->fast_min = q->time;
 		if (q->time > o->max_ts)
 			o->max_ts = q->time;
 		return 0;

@@ -205,6 +205,43 @@ static uint64_t rnd_next(uint64_t *s)
 }
 
 /*
+ * The push's fast path extends the last run while its state says so; the
+ * slow path and the releases must leave that state right. A full queue
+ * (4 events) releases its older half inside a push that then extends the
+ * last run with 100: 50 after it starts a run, it does not extend that one
+ * (the round before lets the path be taken at all, whatever the first
+ * push left).
+ * After a flush empties the queue, a push starts a run again.
+ */
+static void test_fast_path_state(void **state)
+{
+	static const uint64_t want[] = { 1, 2, 3, 4, 50, 100, 200, 300 };
+	struct pw_order o;
+	struct out out = { 0 };
+
+	(void)state;
+	pw_order_init(&o, 4, collect, &out);
+	push(&o, 1, 0);
+	assert_int_equal(pw_order_round(&o), 0);	/* the first: releases nothing */
+	assert_int_equal(out.n, 0);
+	for (uint64_t t = 2; t <= 4; t++)
+		push(&o, t, 0);
+	push(&o, 100, 0);	/* full: 1 and 2 released, then 100 extends [3, 4] */
+	assert_int_equal(out.n, 2);
+	push(&o, 50, 0);
+	assert_int_equal(pw_order_flush_all(&o), 0);
+	assert_int_equal(out.n, 6);
+	push(&o, 200, 0);
+	push(&o, 300, 0);
+	assert_int_equal(pw_order_flush_all(&o), 0);
+	assert_int_equal(out.n, 8);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(out.t[i], want[i]);
+	assert_int_equal(o.late, 0);
+	pw_order_release(&o);
+}
+
+/*
  * Many inputs against the reference: per-CPU buffers each in time order
  * (as perf writes them), ties, stray late events, reversed stretches that
  * make thousands of runs, rounds or none, bounded queues.
@@ -290,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_bounded_and_late),
 		cmocka_unit_test(test_consumer_error),
 		cmocka_unit_test(test_matches_sort),
+		cmocka_unit_test(test_fast_path_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
