@@ -69,6 +69,10 @@ struct pwf {
 	uint64_t out_of_order;
 	bool checked;			/* the first sample's API size was checked */
 	int err;			/* first error: no output */
+	struct {
+		const char *event;	/* perf's name of an event (its evsel's, kept) */
+		bool comm;		/* needs_comm() of it */
+	} nc[16];			/* by address */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -398,7 +402,10 @@ PW_EXPORT int start(void **data, void *ctx)
 		err = PW_EINVAL;
 		goto fail;
 	}
-	f->cdict = pw_cdict_writer_open(f->out, NULL, &err);
+	/* the rows' strings are the reader's and the map's, which outlive the
+	 * writer (pwf_free()): looked up in the writer's thread, not perf's */
+	f->cdict = pw_cdict_writer_open(f->out, &(struct pw_cdict_writer_opts){
+						 .stable_strings = true }, &err);
 	if (!f->cdict)
 		goto fail;
 	catch_signals();
@@ -430,6 +437,8 @@ static const char *perf_comm(const struct perf_dlfilter_sample *s, void *ctx)
 
 	if (!al || al->size < AL_MIN_SIZE || !al->comm)
 		return NULL;
+	if (al->comm[0] != ':')
+		return al->comm;	/* not a placeholder: no need to format one */
 	snprintf(placeholder, sizeof(placeholder), ":%d", s->tid);
 	return strcmp(al->comm, placeholder) ? al->comm : NULL;
 }
@@ -444,6 +453,19 @@ static bool needs_comm(const char *event)
 		return false;
 	ev = pw_event_from_name(colon + 1);
 	return ev == PW_EV_KVM_EXIT || ev == PW_EV_KVM_ENTRY;
+}
+
+/* needs_comm() of @event, remembered by its address: perf hands over its
+ * event's name, the same string for each of its samples. */
+static bool needs_comm_cached(struct pwf *f, const char *event)
+{
+	unsigned int slot = (unsigned int)((uintptr_t)event >> 4) % 16;
+
+	if (f->nc[slot].event != event || !event) {
+		f->nc[slot].event = event;
+		f->nc[slot].comm = needs_comm(event);
+	}
+	return f->nc[slot].comm;
 }
 
 /**
@@ -498,7 +520,7 @@ PW_EXPORT int filter_event_early(void *data, const struct perf_dlfilter_sample *
 		.cpu = s->cpu < 0 ? PW_NONE32 : s->cpu,
 		.pid = s->pid,
 		.tid = s->tid,
-		.comm = needs_comm(s->event) ? perf_comm(s, ctx) : NULL,
+		.comm = needs_comm_cached(f, s->event) ? perf_comm(s, ctx) : NULL,
 		.event_name = s->event,
 		.raw = s->raw_size ? s->raw_data : NULL,
 		.raw_size = s->raw_size,
