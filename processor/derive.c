@@ -72,6 +72,19 @@ static inline struct pw_task *task_get(struct pw_derive *d, int32_t tid)
 	return task_get_slow(d, tid, slot);
 }
 
+bool pw_derive_comm_known(const struct pw_derive *d, int32_t tid, int32_t pid, const char *comm)
+{
+	unsigned int slot = (uint32_t)tid % 256;
+	const struct pw_task *t;
+	const char *s;
+
+	if (!d->recent[slot].idx1 || d->recent[slot].tid != tid)
+		return false;
+	t = &d->tasks[d->recent[slot].idx1 - 1];
+	s = pw_str(d->strs, t->comm);
+	return t->tgid == pid && s && !strcmp(s, comm);
+}
+
 static struct pw_cpu *cpu_get(struct pw_derive *d, int32_t cpu)
 {
 	if (cpu < 0 || cpu >= MAX_CPUS)

@@ -1636,9 +1636,10 @@ int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *fs, pw_row_
 		tp->dropped++;
 		return 0;
 	}
-	if (fs->comm) {
+	if (fs->comm && !pw_derive_comm_known(&r->derive, fs->tid, fs->pid, fs->comm)) {
 		/* perf's own name for the sampling thread, for rows whose
-		 * payload carries none (kvm_exit, kvm_entry) */
+		 * payload carries none (kvm_exit, kvm_entry); mostly the
+		 * name it had at its last sample, and then nothing to do */
 		struct pw_qev c = { .time = fs->time, .kind = PW_QK_COMM, .pid = fs->pid,
 				    .tid = fs->tid };
 

@@ -304,5 +304,8 @@ int pw_derive_init(struct pw_derive *d, struct pw_intern *strs, struct pw_meta *
 		   pw_row_fn fn, void *ctx);
 void pw_derive_release(struct pw_derive *d);
 int pw_derive_event(const struct pw_qev *q, void *d);
+/* Whether thread @tid, a recent one, is known with thread group @pid and
+ * name @comm: a COMM record saying so would change nothing. */
+bool pw_derive_comm_known(const struct pw_derive *d, int32_t tid, int32_t pid, const char *comm);
 
 #endif

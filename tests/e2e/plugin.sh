@@ -171,6 +171,21 @@ if same_format kvm_exit && same_format kvm_entry; then
 	perfwhiz-proc -q -i "$PW_TMP/kvm-stream.cdict" --csv - |
 		cmp -s - "$PW_TMP/vmx-pipe.proc.csv" || die "a piped KVM stream: other rows"
 	echo "kvm stream: names from perf, the same rows"
+	# a vcpu thread renamed between its samples: the later rows take the
+	# new name (the plugin skips perf's name while it is the one it has)
+	awk '/^# round 2, cpu0/ { print "comm 2000 2001 \"vcpu0-renamed\" 10.000024000 0" }
+		{ print }' "$fx/kvm-vmx.spec" >"$PW_TMP/renamed.spec"
+	"$pwfixture" --pipe -o "$PW_TMP/renamed.data" "$PW_TMP/renamed.spec" ||
+		die "renamed: pwfixture failed"
+	perfwhiz-proc -q -i "$PW_TMP/renamed.data" --csv "$PW_TMP/renamed.proc.csv" ||
+		die "renamed: perfwhiz-proc failed"
+	expect_eq "renamed: rows of the new name" 4 \
+		"$(grep -c ',2001,2000,vcpu0-renamed,' "$PW_TMP/renamed.proc.csv")"
+	cat "$PW_TMP/renamed.data" | plugin "$PW_TMP/renamed-stream.cdict" -i - 2>/dev/null ||
+		die "a piped stream with a rename failed"
+	perfwhiz-proc -q -i "$PW_TMP/renamed-stream.cdict" --csv - |
+		cmp -s - "$PW_TMP/renamed.proc.csv" || die "a piped stream with a rename: other rows"
+	echo "kvm stream with a vcpu renamed: the same rows"
 else
 	echo "kvm stream: not checked (this machine's kvm formats are not the fixture's)"
 fi
