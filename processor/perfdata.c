@@ -1613,8 +1613,9 @@ int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *fs, pw_row_
 	uint64_t idx;
 	struct pw_tp *tp;
 	int err, id;
-	file_swapped = r->swapped;
 
+	/* no file_swapped here: a thread-local variable costs a call per
+	 * access in the plugin, and only the event id is read below */
 	r->derive.fn = fn;
 	r->derive.ctx = ctx;
 	/* Thread records up to this time, before the sample (on a tie too:
@@ -1628,7 +1629,7 @@ int pw_reader_feed(struct pw_reader *r, const struct pw_feed_sample *fs, pw_row_
 	}
 	if (!r->td.parsed)
 		return PW_ENOTRACING;
-	id = ld16(fs->raw);
+	id = ld16x(fs->raw, r->swapped);
 	if ((err = tp_index(r, id, fs->event_name, &idx)))
 		return err;
 	tp = &r->tps[idx];
