@@ -920,6 +920,65 @@ static void test_column_levels(void **state)
 	free(rows);
 }
 
+/*
+ * time_ns's chunk is one zstd frame, declaring its size, whose first block
+ * ends with the low bytes of the deltas (one a row, here random: stored as
+ * they are), the high varints after it in blocks of their own.
+ */
+static void test_time_two_blocks(void **state)
+{
+	struct fx *f = *state;
+	const size_t n = 3000;
+	struct pw_row *rows = calloc(n, sizeof(*rows));
+	uint8_t *buf, *raw;
+	unsigned long long content;
+	uint64_t off, t = 1000000;
+	uint32_t size, bh;
+	size_t len, fhs;
+
+	assert_non_null(rows);
+	for (size_t i = 0; i < n; i++) {
+		struct pw_row *r = &rows[i];
+		uint64_t x = next_rand();
+
+		r->time_ns = t += (x & 0xff) | (x >> 8 & 3) << 8;
+		r->event = PW_EV_KVM_EXIT;
+		r->cpu = 0;
+		r->pid = r->tgid = r->duration_ns = r->next_pid = PW_NONE;
+		r->next_wait_ns = r->target_cpu = PW_NONE;
+	}
+	write_file(f->path, rows, n, 0, NULL);
+	assert_file_rows(f->path, rows, n);
+	buf = slurp(f->path, &len);
+	chunk_of(f->path, 0, PW_COL_TIME_NS, &off, &size);
+	assert_true(off + size <= len);
+	assert_int_equal(ZSTD_findFrameCompressedSize(buf + off, size), size);
+	content = ZSTD_getFrameContentSize(buf + off, size);
+	assert_true(content > n && content <= 2 * n + 8);	/* the first delta: a few bytes */
+	raw = malloc(content);
+	assert_non_null(raw);
+	assert_int_equal(ZSTD_decompress(raw, content, buf + off, size), content);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(raw[i], (uint8_t)(rows[i].time_ns - (i ? rows[i - 1].time_ns : 0)));
+	/* the first block: not the last, raw (type 0), of the n low bytes;
+	 * after the frame header (RFC 8878 3.1.1.1): magic, descriptor,
+	 * window (unless single segment), dictionary id, content size */
+	{
+		uint8_t d = buf[off + 4];
+		static const uint8_t did[4] = { 0, 1, 2, 4 }, fcs[4] = { 0, 2, 4, 8 };
+
+		fhs = 5 + !(d & 0x20) + did[d & 3] + (d >> 6 ? fcs[d >> 6] : !!(d & 0x20));
+	}
+	assert_true(fhs + 3 <= size);
+	bh = buf[off + fhs] | buf[off + fhs + 1] << 8 | (uint32_t)buf[off + fhs + 2] << 16;
+	assert_int_equal(bh & 1, 0);
+	assert_int_equal(bh >> 1 & 3, 0);
+	assert_int_equal(bh >> 3, n);
+	free(raw);
+	free(buf);
+	free(rows);
+}
+
 static void spill(const char *path, const uint8_t *buf, size_t len)
 {
 	FILE *fp = fopen(path, "wb");
@@ -1935,6 +1994,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_encoder_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_column_levels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_time_two_blocks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
