@@ -62,27 +62,30 @@ static __attribute__((noinline)) struct pw_task *task_get_slow(struct pw_derive 
 	return &d->tasks[d->nr_tasks++];
 }
 
-/* The state of thread @tid, created on first use; NULL when out of memory. */
-static inline struct pw_task *task_get(struct pw_derive *d, int32_t tid)
+/* The state of thread @tid if it is among the recent ones, else NULL. */
+static inline struct pw_task *task_recent(const struct pw_derive *d, int32_t tid)
 {
 	unsigned int slot = (uint32_t)tid % 256;
 
 	if (d->recent[slot].idx1 && d->recent[slot].tid == tid)
 		return &d->tasks[d->recent[slot].idx1 - 1];
-	return task_get_slow(d, tid, slot);
+	return NULL;
+}
+
+/* The state of thread @tid, created on first use; NULL when out of memory. */
+static inline struct pw_task *task_get(struct pw_derive *d, int32_t tid)
+{
+	struct pw_task *t = task_recent(d, tid);
+
+	return t ? t : task_get_slow(d, tid, (uint32_t)tid % 256);
 }
 
 bool pw_derive_comm_known(const struct pw_derive *d, int32_t tid, int32_t pid, const char *comm)
 {
-	unsigned int slot = (uint32_t)tid % 256;
-	const struct pw_task *t;
-	const char *s;
+	const struct pw_task *t = task_recent(d, tid);
+	const char *s = t ? pw_str(d->strs, t->comm) : NULL;
 
-	if (!d->recent[slot].idx1 || d->recent[slot].tid != tid)
-		return false;
-	t = &d->tasks[d->recent[slot].idx1 - 1];
-	s = pw_str(d->strs, t->comm);
-	return t->tgid == pid && s && !strcmp(s, comm);
+	return s && t->tgid == pid && !strcmp(s, comm);
 }
 
 static struct pw_cpu *cpu_get(struct pw_derive *d, int32_t cpu)
