@@ -36,6 +36,7 @@
 #define PW_CD_SEEN 256		/* writer: recent string addresses per column */
 #define PW_CD_BATCH 4096u	/* writer: rows handed to the encoder at once */
 #define PW_CD_NBUF 32		/* writer: batches in the ring between the two threads */
+#define PW_CD_LIT_PROBE 16	/* writer: a column's chunks between tries of both ways */
 #define PW_CD_DIRECT_CPUS 256	/* predictors: cpus below it kept in an array */
 
 enum pw_cd_encoding {

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_compressSequences(): literals only */
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -160,6 +161,17 @@ struct pw_cdict_writer {
 	uint32_t g_evrows[PW_EV__MAX];	/* rows of each event so far */
 	struct pw_cd_buf spread;	/* the insertion's scratch */
 	struct pw_cd_buf zbuf;
+	/*
+	 * Chunks of literals only (write_frame()): whether each column's are,
+	 * and its chunks until both ways are tried again; the second output
+	 * and the two parts of time_ns joined, for them.
+	 */
+	bool lit_ok;			/* the zstd at hand has that call as built */
+	bool lit[PW_COL__MAX];
+	uint8_t lit_wait[PW_COL__MAX];
+	struct pw_cd_buf zbuf2, joined;
+	ZSTD_Sequence *seqs;
+	size_t seqs_cap;
 	struct pw_cd_pred pred;
 	struct pw_cd_slot cpu_slots[PW_CD_DIRECT_CPUS];	/* pred's cpus below 256 */
 	struct pw_cd_last last[PW_CD_DIRECT_CPUS];	/* by cpu: the pid slot of its task */
@@ -316,56 +328,137 @@ static size_t stream_part(ZSTD_CCtx *c, ZSTD_outBuffer *o, ZSTD_inBuffer *in,
 
 /*
  * Compresses the @len bytes at @src, then the @len2 at @src2 (none when 0),
- * into one zstd frame written at the end; @col: the column they are (the
- * parameters depend on it), or -1. Two parts end a zstd block between them,
- * so that each has its own entropy tables: time_ns's low bytes, nearly
- * random, and its high varints, made mostly of a few small values. Apart,
- * the two compress 5-10% smaller than mixed in the same block.
+ * into one zstd frame at @dst (room for @cap bytes); @col: the column they
+ * are (the parameters depend on it), or -1. Two parts end a zstd block
+ * between them, so that each has its own entropy tables: time_ns's low
+ * bytes, nearly random, and its high varints, made mostly of a few small
+ * values. Apart, the two compress 5-10% smaller than mixed in the same
+ * block. Returns the frame's size or a zstd error.
+ */
+static size_t frame_matches(struct pw_cdict_writer *w, int col, void *dst, size_t cap,
+			    const void *src, size_t len, const void *src2, size_t len2)
+{
+	int mm = w->level_default && col >= 0 ? fast_min_match[col] : 0;
+	ZSTD_outBuffer o = { dst, cap, 0 };
+	ZSTD_inBuffer a = { src, len, 0 }, b = { src2, len2, 0 };
+	size_t n;
+
+	/* a level leaves the parameters set by hand: minMatch 0 is its own */
+	if (mm != w->zmm) {
+		n = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
+					   mm ? PW_CD_FAST_LEVEL : w->level);
+		if (!ZSTD_isError(n))
+			n = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_minMatch, mm);
+		if (ZSTD_isError(n))
+			return n;
+		w->zmm = mm;
+	}
+	if (!len2)
+		return ZSTD_compress2(w->cctx, dst, cap, src, len);
+	/* the frame declares the size of both, as a single call's does */
+	n = ZSTD_CCtx_setPledgedSrcSize(w->cctx, len + len2);
+	if (!ZSTD_isError(n))
+		n = stream_part(w->cctx, &o, &a, ZSTD_e_flush);
+	if (!ZSTD_isError(n))
+		n = stream_part(w->cctx, &o, &b, ZSTD_e_end);
+	if (!ZSTD_isError(n))
+		return o.pos;
+	ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
+	return n;
+}
+
+/*
+ * The same frame made of literals only: zstd looks for no matches and
+ * codes the bytes with Huffman tables alone, a block of their own for each
+ * part (and each 128 KiB of it). On columns where matches are short and
+ * few, such as tokens drawn almost at random from a few values, that is
+ * both smaller and a third of the instructions. Returns the frame's size,
+ * a zstd error, or 0 without memory.
+ */
+static size_t frame_literals(struct pw_cdict_writer *w, void *dst, size_t cap,
+			     const void *src, size_t len, const void *src2, size_t len2)
+{
+	size_t part[2] = { len, len2 }, ns = 0, n;
+	size_t need = len / ZSTD_BLOCKSIZE_MAX + len2 / ZSTD_BLOCKSIZE_MAX + 2;
+
+	if (need > w->seqs_cap) {
+		ZSTD_Sequence *s = reallocarray(w->seqs, need, sizeof(*s));
+
+		if (!s)
+			return 0;
+		w->seqs = s;
+		w->seqs_cap = need;
+	}
+	if (len2) {
+		/* one input: the two parts joined */
+		w->joined.len = 0;
+		if (buf_put(&w->joined, src, len) || buf_put(&w->joined, src2, len2))
+			return 0;
+		src = w->joined.p;
+	}
+	/* a sequence without a match nor an offset ends a block after its literals */
+	for (int i = 0; i < 2; i++)
+		for (size_t left = part[i]; left;) {
+			size_t k = left < ZSTD_BLOCKSIZE_MAX ? left : ZSTD_BLOCKSIZE_MAX;
+
+			w->seqs[ns++] = (ZSTD_Sequence){ .litLength = (unsigned int)k };
+			left -= k;
+		}
+	n = ZSTD_compressSequences(w->cctx, dst, cap, w->seqs, ns, src, len + len2);
+	/* it leaves the context mid-frame, where frame_matches() could not
+	 * declare a size */
+	ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
+	return n;
+}
+
+/*
+ * Writes the frame of column @col's chunk (frame_matches(); -1: not a
+ * column's). A column's first chunk is compressed both ways, with matches
+ * and with literals only, and the smaller is written; the next
+ * PW_CD_LIT_PROBE - 1 go the way that won, then both are tried again.
  */
 static int write_frame(struct pw_cdict_writer *w, int col, const void *src, size_t len,
 		       const void *src2, size_t len2, struct pw_cd_entry *e)
 {
 	/* each part's bound: a frame's worth of headers for each, room enough */
 	size_t bound = ZSTD_compressBound(len) + (len2 ? ZSTD_compressBound(len2) : 0), n;
-	int mm = w->level_default && col >= 0 ? fast_min_match[col] : 0;
+	bool choose = col >= 0 && w->lit_ok && len + len2;
+	const uint8_t *out;
 
 	if (len + len2 > UINT32_MAX || bound > UINT32_MAX)
 		return wfail(w, PW_EINVAL, "section too large");
-	/* a level leaves the parameters set by hand: minMatch 0 is its own */
-	if (mm != w->zmm &&
-	    (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
-						 mm ? PW_CD_FAST_LEVEL : w->level)) ||
-	     ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_minMatch, mm))))
-		return wfail(w, PW_EINVAL, "cannot set compression parameters");
-	w->zmm = mm;
-	if (w->zbuf.cap < bound) {
-		w->zbuf.len = 0;
-		if (buf_reserve(&w->zbuf, bound))
-			return wfail(w, PW_ENOMEM, NULL);
-	}
-	if (!len2) {
-		n = ZSTD_compress2(w->cctx, w->zbuf.p, w->zbuf.cap, src, len);
-	} else {
-		ZSTD_outBuffer o = { w->zbuf.p, w->zbuf.cap, 0 };
-		ZSTD_inBuffer a = { src, len, 0 }, b = { src2, len2, 0 };
+	if (buf_reserve(&w->zbuf, bound) || (choose && buf_reserve(&w->zbuf2, bound)))
+		return wfail(w, PW_ENOMEM, NULL);
+	out = w->zbuf.p;
+	if (choose && !w->lit_wait[col]) {
+		size_t m = frame_matches(w, col, w->zbuf.p, w->zbuf.cap, src, len, src2, len2);
 
-		/* the frame declares the size of both, as a single call's does */
-		n = ZSTD_CCtx_setPledgedSrcSize(w->cctx, len + len2);
-		if (!ZSTD_isError(n))
-			n = stream_part(w->cctx, &o, &a, ZSTD_e_flush);
-		if (!ZSTD_isError(n))
-			n = stream_part(w->cctx, &o, &b, ZSTD_e_end);
-		if (!ZSTD_isError(n))
-			n = o.pos;
-		else
-			ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
+		n = ZSTD_isError(m) ? m : frame_literals(w, w->zbuf2.p, w->zbuf2.cap, src, len,
+							  src2, len2);
+		if (!ZSTD_isError(n) && n) {
+			w->lit[col] = n <= m;
+			if (n <= m)
+				out = w->zbuf2.p;
+			else
+				n = m;
+		}
+		w->lit_wait[col] = PW_CD_LIT_PROBE - 1;
+	} else if (choose && w->lit[col]) {
+		w->lit_wait[col]--;
+		n = frame_literals(w, w->zbuf.p, w->zbuf.cap, src, len, src2, len2);
+	} else {
+		if (choose)
+			w->lit_wait[col]--;
+		n = frame_matches(w, col, w->zbuf.p, w->zbuf.cap, src, len, src2, len2);
 	}
+	if (!n)
+		return wfail(w, PW_ENOMEM, NULL);
 	if (ZSTD_isError(n))
 		return wfail(w, PW_ECOMPRESS, "zstd compression failed");
 	e->off = w->off;
 	e->size = (uint32_t)n;
 	e->raw = (uint32_t)(len + len2);
-	return write_all(w, w->zbuf.p, n);
+	return write_all(w, out, n);
 }
 
 /* Compresses and writes the encoded group of @rows rows; records it in the index. */
@@ -506,6 +599,17 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1))) {
+		e = wfail(w, PW_EINVAL, "cannot set compression parameters");
+		goto err;
+	}
+	/*
+	 * ZSTD_compressSequences() is in zstd's experimental API: used only
+	 * with the major and minor version it was built with (1.5 and later).
+	 */
+	w->lit_ok = ZSTD_VERSION_NUMBER >= 10500 &&
+		    ZSTD_versionNumber() / 100 == ZSTD_VERSION_NUMBER / 100;
+	if (w->lit_ok && ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_blockDelimiters,
+							     ZSTD_sf_explicitBlockDelimiters))) {
 		e = wfail(w, PW_EINVAL, "cannot set compression parameters");
 		goto err;
 	}
@@ -1235,6 +1339,9 @@ void pw_cdict_writer_abort(struct pw_cdict_writer *w)
 	free(w->g_ev);
 	free(w->tlo.p);
 	free(w->zbuf.p);
+	free(w->zbuf2.p);
+	free(w->joined.p);
+	free(w->seqs);
 	pw_cd_pred_release(&w->pred);
 	free(w->groups);
 	free(w->ring);

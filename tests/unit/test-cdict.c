@@ -20,10 +20,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_BLOCKSIZE_MAX */
 #include <zstd.h>
 
 #include <cmocka.h>
 
+#include "cdict-local.h"
 #include "pw-cdict.h"
 #include "pw-log.h"
 
@@ -139,6 +141,21 @@ static void make_rows(struct pw_row *rows, size_t n)
 				  (int64_t)(x >> 50) : PW_NONE;
 		r->exit_reason = r->event == PW_EV_KVM_EXIT ? reasons[(x >> 52) % 4] : NULL;
 		r->target_cpu = r->event == PW_EV_SCHED_WAKEUP ? (int64_t)(x >> 56) % 4 : PW_NONE;
+	}
+}
+
+/*
+ * make_rows()'s first @period rows over and over, times going on by the
+ * same steps: matches of any length in every column.
+ */
+static void make_periodic_rows(struct pw_row *rows, size_t n, size_t period)
+{
+	make_rows(rows, period < n ? period : n);
+	for (size_t i = period; i < n; i++) {
+		rows[i] = rows[i - period];
+		rows[i].time_ns = rows[i - 1].time_ns +
+				  (rows[i - period].time_ns - (i > period ? rows[i - period - 1].time_ns
+									 : rows[0].time_ns - 700));
 	}
 }
 
@@ -885,7 +902,7 @@ static void test_column_levels(void **state)
 	int fast_differ = 0;
 
 	assert_non_null(rows);
-	make_rows(rows, n);
+	make_periodic_rows(rows, n, 2000);
 	snprintf(other, sizeof(other), "%s/level3.cdict", f->dir);
 	w = pw_cdict_writer_open(other, &o, NULL);
 	assert_non_null(w);
@@ -975,6 +992,155 @@ static void test_time_two_blocks(void **state)
 	assert_int_equal(bh >> 1 & 3, 0);
 	assert_int_equal(bh >> 3, n);
 	free(raw);
+	free(buf);
+	free(rows);
+}
+
+/*
+ * The compressed blocks of the zstd frame at @p (@size bytes) that hold
+ * sequences (matches), besides literals: RFC 8878 3.1.1.2 and 3.1.1.3.
+ */
+static int blocks_with_matches(const uint8_t *p, size_t size)
+{
+	static const uint8_t did[4] = { 0, 1, 2, 4 }, fcs[4] = { 0, 2, 4, 8 };
+	uint8_t d = p[4];
+	size_t pos = 5 + !(d & 0x20) + did[d & 3] + (d >> 6 ? fcs[d >> 6] : !!(d & 0x20));
+	int with = 0;
+
+	for (;;) {
+		uint32_t bh, len;
+
+		assert_true(pos + 3 <= size);
+		bh = p[pos] | p[pos + 1] << 8 | (uint32_t)p[pos + 2] << 16;
+		pos += 3;
+		len = bh >> 3;
+		assert_true(len <= ZSTD_BLOCKSIZE_MAX);
+		if ((bh >> 1 & 3) == 1) {		/* RLE: one byte */
+			len = 1;
+		} else if ((bh >> 1 & 3) == 2) {	/* compressed: literals, sequences */
+			const uint8_t *b = p + pos;
+			uint32_t lt = b[0] & 3, sf = b[0] >> 2 & 3, h, lits;
+
+			assert_true(len >= 5);
+			if (lt < 2) {			/* raw or RLE literals */
+				h = sf == 1 ? 2 : sf == 3 ? 3 : 1;
+				lits = sf == 1 ? (b[0] >> 4) + ((uint32_t)b[1] << 4) :
+				       sf == 3 ? (b[0] >> 4) + ((uint32_t)b[1] << 4) + ((uint32_t)b[2] << 12) :
+						 b[0] >> 3;
+				h += lt ? 1 : lits;
+			} else {			/* Huffman-coded */
+				uint32_t x = b[0] | b[1] << 8 | (uint32_t)b[2] << 16;
+
+				if (sf < 2) {
+					h = 3 + (x >> 14 & 0x3ff);
+				} else if (sf == 2) {
+					x |= (uint32_t)b[3] << 24;
+					h = 4 + (x >> 18);
+				} else {
+					x |= (uint32_t)b[3] << 24;
+					h = 5 + ((x >> 22) | (uint32_t)b[4] << 10);
+				}
+			}
+			assert_true(h < len);
+			with += b[h] != 0;	/* Number_of_Sequences */
+		}
+		pos += len;
+		if (bh & 1)
+			break;
+	}
+	assert_int_equal(pos + 4, size);	/* the checksum */
+	return with;
+}
+
+/* The compressed size of @raw (@len bytes) as a level-@level frame with matches. */
+static size_t matches_size(const uint8_t *raw, size_t len, int level, int min_match)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	size_t cap = ZSTD_compressBound(len), n;
+	void *dst = malloc(cap);
+
+	assert_non_null(c);
+	assert_non_null(dst);
+	assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)));
+	assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_minMatch, min_match)));
+	assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)));
+	n = ZSTD_compress2(c, dst, cap, raw, len);
+	assert_false(ZSTD_isError(n));
+	free(dst);
+	ZSTD_freeCCtx(c);
+	return n;
+}
+
+/*
+ * A column whose tokens look random (make_rows()) goes in frames of
+ * literals only, smaller than with matches; one that repeats keeps its
+ * matches. A column's first chunk tries both ways, and every
+ * PW_CD_LIT_PROBE-th after it: the others go the way that won. Here the
+ * rows turn periodic in row group 20, which the cpu column follows from
+ * group 2 * PW_CD_LIT_PROBE, the first try after it.
+ */
+static void test_literal_chunks(void **state)
+{
+	struct fx *f = *state;
+	const unsigned int per = 1000, groups = 40, turn = 20;
+	const size_t n = (size_t)per * groups, big = ZSTD_BLOCKSIZE_MAX + 9000;
+	struct pw_row *rows = calloc(big, sizeof(*rows));
+	uint8_t *buf;
+	size_t len;
+
+	_Static_assert(2 * PW_CD_LIT_PROBE < 40 && PW_CD_LIT_PROBE > 20 - PW_CD_LIT_PROBE,
+		       "row group 20 falls between two tries");
+	assert_non_null(rows);
+	make_rows(rows, (size_t)per * turn);
+	make_periodic_rows(rows + (size_t)per * turn, n - (size_t)per * turn, 37);
+	for (size_t i = (size_t)per * turn; i < n; i++)
+		rows[i].time_ns += rows[per * turn - 1].time_ns;
+	write_file(f->path, rows, n, per, NULL);
+	assert_file_rows(f->path, rows, n);
+	buf = slurp(f->path, &len);
+	for (unsigned int g = 0; g < groups; g++) {
+		uint64_t off;
+		uint32_t size;
+		int with;
+
+		chunk_of(f->path, g, PW_COL_CPU, &off, &size);
+		assert_true(off + size <= len);
+		with = blocks_with_matches(buf + off, size);
+		if (g < 2 * PW_CD_LIT_PROBE && with)
+			fail_msg("row group %u: cpu chunk has matches", g);
+		if (g >= 2 * PW_CD_LIT_PROBE && !with)
+			fail_msg("row group %u: cpu chunk has no matches", g);
+		if (g % PW_CD_LIT_PROBE == 0) {
+			/* a try: the smaller of the two */
+			unsigned long long raw_len = ZSTD_getFrameContentSize(buf + off, size);
+			uint8_t *raw = malloc(raw_len);
+			size_t m;
+
+			assert_non_null(raw);
+			assert_int_equal(ZSTD_decompress(raw, raw_len, buf + off, size), raw_len);
+			m = matches_size(raw, raw_len, 1, 7);
+			if (g < turn)
+				assert_true(size < m);
+			else
+				assert_int_equal(size, m);
+			free(raw);
+		}
+	}
+	free(buf);
+
+	/* literals only in parts over 128 KiB: a block each 128 KiB */
+	make_rows(rows, big);
+	write_file(f->path, rows, big, (unsigned int)big, NULL);
+	assert_file_rows(f->path, rows, big);
+	buf = slurp(f->path, &len);
+	{
+		uint64_t off;
+		uint32_t size;
+
+		chunk_of(f->path, 0, PW_COL_EVENT, &off, &size);
+		assert_true(off + size <= len);
+		assert_int_equal(blocks_with_matches(buf + off, size), 0);
+	}
 	free(buf);
 	free(rows);
 }
@@ -1995,6 +2161,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rows_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_column_levels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_two_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_literal_chunks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
