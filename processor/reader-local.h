@@ -91,6 +91,8 @@ struct pw_field {
 };
 
 #define PW_TP_SMALL 2048
+#define PW_TP_QUICK_ENTRY 1	/* struct pw_tp's quick */
+#define PW_TP_QUICK_EXIT 2
 
 /* A tracepoint seen in the input, by its common_type id. */
 struct pw_tp {
@@ -111,6 +113,12 @@ struct pw_tp {
 	 */
 	bool usual;
 	uint32_t need;
+	/*
+	 * Decoded by pw_tp_decode() itself: kvm_entry (no field), and
+	 * kvm_exit of the usual layout whose reason (and isa) are 4 unsigned
+	 * bytes. 0: neither.
+	 */
+	uint8_t quick;
 };
 
 struct pw_tracedata {
@@ -167,13 +175,32 @@ struct pw_qev {
 int pw_tp_decode_fields(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
 			uint32_t size, struct pw_intern *strs, struct pw_qev *q);
 
-/* The same, with no call for kvm_entry, whose fields are not used. */
+/*
+ * The same, with no call for kvm_entry, whose fields are not used, nor for
+ * a kvm_exit whose reason was printed before (what pw_tp_decode_fields()
+ * gives, without its frame).
+ */
 static inline int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
 			       uint32_t size, struct pw_intern *strs, struct pw_qev *q)
 {
-	if (tp->kind == PW_EV_KVM_ENTRY) {
-		q->kind = PW_EV_KVM_ENTRY;
-		return 0;
+	if (__builtin_expect(tp->quick, 0)) {
+		uint32_t v, isa = 0, id;
+
+		if (tp->quick == PW_TP_QUICK_ENTRY) {
+			q->kind = PW_EV_KVM_ENTRY;
+			return 0;
+		}
+		_Static_assert((511 | 3 << 9) < PW_TP_SMALL, "small keys of kvm_exit");
+		if (size >= tp->need) {
+			memcpy(&v, raw + tp->f[PW_F_X].offset, 4);
+			if (tp->isa.present)
+				memcpy(&isa, raw + tp->isa.offset, 4);
+			if (v < 512 && isa < 4 && (id = tp->small[v | isa << 9])) {
+				q->kind = PW_EV_KVM_EXIT;
+				q->str = id - 1;
+				return 0;
+			}
+		}
 	}
 	return pw_tp_decode_fields(td, tp, raw, size, strs, q);
 }

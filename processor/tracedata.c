@@ -626,6 +626,13 @@ static void usual_set(struct pw_tp *tp)
 	for (int i = 0; i < PW_F__MAX; i++)
 		ok = usual_field(tp, &tp->f[i], i) && ok;
 	tp->usual = usual_field(tp, &tp->isa, PW_F_X) && ok;
+	tp->quick = 0;
+	if (tp->kind == PW_EV_KVM_ENTRY)
+		tp->quick = PW_TP_QUICK_ENTRY;
+	else if (tp->usual && tp->kind == PW_EV_KVM_EXIT && tp->f[PW_F_X].present &&
+		 tp->f[PW_F_X].size == 4 && !tp->f[PW_F_X].is_signed &&
+		 (!tp->isa.present || tp->isa.size == 4))
+		tp->quick = PW_TP_QUICK_EXIT;
 }
 
 int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,
@@ -920,7 +927,6 @@ decode_fields(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw, uin
 			return PW_EFORMAT;
 		if (tp->isa.present && !field_int(&tp->isa, raw, size, swap, usual, &isa))
 			return PW_EFORMAT;
-		q->val = v;
 		/* small: reasons below 512 of each isa (0-3) */
 		return printed(td, tp, raw, size, (uint64_t)(uint32_t)v | (uint64_t)isa << 32,
 			       (uint32_t)v < 512 && (uint64_t)isa < 4 ?
