@@ -416,6 +416,7 @@ static size_t frame_literals(struct pw_cdict_writer *w, void *dst, size_t cap,
  * column's). A column's first chunk is compressed both ways, with matches
  * and with literals only, and the smaller is written; the next
  * PW_CD_LIT_PROBE - 1 go the way that won, then both are tried again.
+ * Literals are not tried where matches make the chunk 8 times smaller.
  */
 static int write_frame(struct pw_cdict_writer *w, int col, const void *src, size_t len,
 		       const void *src2, size_t len2, struct pw_cd_entry *e)
@@ -433,14 +434,23 @@ static int write_frame(struct pw_cdict_writer *w, int col, const void *src, size
 	if (choose && !w->lit_wait[col]) {
 		size_t m = frame_matches(w, col, w->zbuf.p, w->zbuf.cap, src, len, src2, len2);
 
-		n = ZSTD_isError(m) ? m : frame_literals(w, w->zbuf2.p, w->zbuf2.cap, src, len,
-							  src2, len2);
-		if (!ZSTD_isError(n) && n) {
-			w->lit[col] = n <= m;
-			if (n <= m)
-				out = w->zbuf2.p;
-			else
-				n = m;
+		/*
+		 * Huffman codes take a bit a byte or more: at 8 bytes to 1
+		 * (on (a) every column but time_ns) literals cannot win,
+		 * unless all the bytes are one, where both are tiny.
+		 */
+		if (ZSTD_isError(m) || m <= (len + len2) / 8) {
+			n = m;
+			w->lit[col] = false;
+		} else {
+			n = frame_literals(w, w->zbuf2.p, w->zbuf2.cap, src, len, src2, len2);
+			if (!ZSTD_isError(n) && n) {
+				w->lit[col] = n <= m;
+				if (n <= m)
+					out = w->zbuf2.p;
+				else
+					n = m;
+			}
 		}
 		w->lit_wait[col] = PW_CD_LIT_PROBE - 1;
 	} else if (choose && w->lit[col]) {
