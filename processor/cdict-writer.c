@@ -18,6 +18,8 @@
 #include <zlib.h>
 #define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_compressSequences(): literals only */
 #include <zstd.h>
+/* that call and its block delimiters, as zstd 1.5 has them */
+#define PW_CD_LITERALS (ZSTD_VERSION_NUMBER >= 10500)
 #include <zstd_errors.h>
 
 #include "cdict-local.h"
@@ -170,7 +172,9 @@ struct pw_cdict_writer {
 	bool lit[PW_COL__MAX];
 	uint8_t lit_wait[PW_COL__MAX];
 	struct pw_cd_buf zbuf2, joined;
+#if PW_CD_LITERALS
 	ZSTD_Sequence *seqs;
+#endif
 	size_t seqs_cap;
 	struct pw_cd_pred pred;
 	struct pw_cd_slot cpu_slots[PW_CD_DIRECT_CPUS];	/* pred's cpus below 256 */
@@ -378,6 +382,10 @@ static size_t frame_matches(struct pw_cdict_writer *w, int col, void *dst, size_
 static size_t frame_literals(struct pw_cdict_writer *w, void *dst, size_t cap,
 			     const void *src, size_t len, const void *src2, size_t len2)
 {
+#if !PW_CD_LITERALS
+	(void)w, (void)dst, (void)cap, (void)src, (void)len, (void)src2, (void)len2;
+	return (size_t)-ZSTD_error_GENERIC;	/* never called: lit_ok is false */
+#else
 	size_t part[2] = { len, len2 }, ns = 0, n;
 	size_t need = len / ZSTD_BLOCKSIZE_MAX + len2 / ZSTD_BLOCKSIZE_MAX + 2;
 
@@ -409,6 +417,7 @@ static size_t frame_literals(struct pw_cdict_writer *w, void *dst, size_t cap,
 	 * declare a size */
 	ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
 	return n;
+#endif
 }
 
 /*
@@ -616,13 +625,14 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
 	 * ZSTD_compressSequences() is in zstd's experimental API: used only
 	 * with the major and minor version it was built with (1.5 and later).
 	 */
-	w->lit_ok = ZSTD_VERSION_NUMBER >= 10500 &&
-		    ZSTD_versionNumber() / 100 == ZSTD_VERSION_NUMBER / 100;
+#if PW_CD_LITERALS
+	w->lit_ok = ZSTD_versionNumber() / 100 == ZSTD_VERSION_NUMBER / 100;
 	if (w->lit_ok && ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_blockDelimiters,
 							     ZSTD_sf_explicitBlockDelimiters))) {
 		e = wfail(w, PW_EINVAL, "cannot set compression parameters");
 		goto err;
 	}
+#endif
 	memcpy(hdr, PW_CD_MAGIC, PW_CD_MAGIC_LEN);
 	pw_cd_put16(hdr + 8, PW_CD_MAJOR);
 	pw_cd_put16(hdr + 10, PW_CD_MINOR);
@@ -1351,7 +1361,9 @@ void pw_cdict_writer_abort(struct pw_cdict_writer *w)
 	free(w->zbuf.p);
 	free(w->zbuf2.p);
 	free(w->joined.p);
+#if PW_CD_LITERALS
 	free(w->seqs);
+#endif
 	pw_cd_pred_release(&w->pred);
 	free(w->groups);
 	free(w->ring);
