@@ -425,7 +425,8 @@ static size_t frame_literals(struct pw_cdict_writer *w, void *dst, size_t cap,
  * column's). A column's first chunk is compressed both ways, with matches
  * and with literals only, and the smaller is written; the next
  * PW_CD_LIT_PROBE - 1 go the way that won, then both are tried again.
- * Literals are not tried where matches make the chunk 8 times smaller.
+ * Literals are not tried where matches make the chunk 8 times smaller; a
+ * failure of theirs (no memory for the joined parts) goes back to matches.
  */
 static int write_frame(struct pw_cdict_writer *w, int col, const void *src, size_t len,
 		       const void *src2, size_t len2, struct pw_cd_entry *e)
@@ -452,26 +453,28 @@ static int write_frame(struct pw_cdict_writer *w, int col, const void *src, size
 			n = m;
 			w->lit[col] = false;
 		} else {
+			/* a failure (no memory) is a loss: matches are kept */
 			n = frame_literals(w, w->zbuf2.p, w->zbuf2.cap, src, len, src2, len2);
-			if (!ZSTD_isError(n) && n) {
-				w->lit[col] = n <= m;
-				if (n <= m)
-					out = w->zbuf2.p;
-				else
-					n = m;
-			}
+			w->lit[col] = !ZSTD_isError(n) && n && n <= m;
+			if (w->lit[col])
+				out = w->zbuf2.p;
+			else
+				n = m;
 		}
 		w->lit_wait[col] = PW_CD_LIT_PROBE - 1;
 	} else if (choose && w->lit[col]) {
 		w->lit_wait[col]--;
 		n = frame_literals(w, w->zbuf.p, w->zbuf.cap, src, len, src2, len2);
+		if (ZSTD_isError(n) || !n) {
+			/* matches, until the next try */
+			w->lit[col] = false;
+			n = frame_matches(w, col, w->zbuf.p, w->zbuf.cap, src, len, src2, len2);
+		}
 	} else {
 		if (choose)
 			w->lit_wait[col]--;
 		n = frame_matches(w, col, w->zbuf.p, w->zbuf.cap, src, len, src2, len2);
 	}
-	if (!n)
-		return wfail(w, PW_ENOMEM, NULL);
 	if (ZSTD_isError(n))
 		return wfail(w, PW_ECOMPRESS, "zstd compression failed");
 	e->off = w->off;
