@@ -887,7 +887,8 @@ static void test_encoder_thread(void **state)
 /*
  * With no level asked for, time_ns and the columns of short tokens are
  * compressed with parameters of their own and the others at level 3; a
- * level asked for applies to every column.
+ * level asked for applies to every column. The rows repeat, so that every
+ * chunk keeps its matches: random ones go in literals only at any level.
  */
 static void test_column_levels(void **state)
 {
