@@ -91,6 +91,14 @@ struct pw_field {
 };
 
 #define PW_TP_SMALL 2048
+/* The index in struct pw_tp's small of a kvm_exit's reason @v of isa
+ * @isa: reasons below 512 of each isa (0-3); PW_TP_SMALL for the others. */
+static inline uint32_t pw_tp_exit_key(uint64_t v, uint64_t isa)
+{
+	_Static_assert((511 | 3 << 9) < PW_TP_SMALL, "small keys of kvm_exit");
+	return v < 512 && isa < 4 ? (uint32_t)v | (uint32_t)isa << 9 : PW_TP_SMALL;
+}
+
 #define PW_TP_QUICK_ENTRY 1	/* struct pw_tp's quick */
 #define PW_TP_QUICK_EXIT 2
 
@@ -184,18 +192,18 @@ static inline int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const 
 			       uint32_t size, struct pw_intern *strs, struct pw_qev *q)
 {
 	if (__builtin_expect(tp->quick, 0)) {
-		uint32_t v, isa = 0, id;
+		uint32_t v, isa = 0, k, id;
 
 		if (tp->quick == PW_TP_QUICK_ENTRY) {
 			q->kind = PW_EV_KVM_ENTRY;
 			return 0;
 		}
-		_Static_assert((511 | 3 << 9) < PW_TP_SMALL, "small keys of kvm_exit");
 		if (size >= tp->need) {
 			memcpy(&v, raw + tp->f[PW_F_X].offset, 4);
 			if (tp->isa.present)
 				memcpy(&isa, raw + tp->isa.offset, 4);
-			if (v < 512 && isa < 4 && (id = tp->small[v | isa << 9])) {
+			k = pw_tp_exit_key(v, isa);
+			if (k < PW_TP_SMALL && (id = tp->small[k])) {
 				q->kind = PW_EV_KVM_EXIT;
 				q->str = id - 1;
 				return 0;

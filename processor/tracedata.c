@@ -927,11 +927,9 @@ decode_fields(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw, uin
 			return PW_EFORMAT;
 		if (tp->isa.present && !field_int(&tp->isa, raw, size, swap, usual, &isa))
 			return PW_EFORMAT;
-		/* small: reasons below 512 of each isa (0-3) */
 		return printed(td, tp, raw, size, (uint64_t)(uint32_t)v | (uint64_t)isa << 32,
-			       (uint32_t)v < 512 && (uint64_t)isa < 4 ?
-			       (uint32_t)v | (uint32_t)isa << 9 : PW_TP_SMALL,
-			       "reason ", " rip ", strs, &q->str);
+			       pw_tp_exit_key((uint32_t)v, (uint64_t)isa), "reason ", " rip ",
+			       strs, &q->str);
 	case PW_EV_KVM_ENTRY:
 		return 0;
 	}
