@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include <zlib.h>
 #define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_BLOCKSIZE_MAX */
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <cmocka.h>
 
@@ -1146,6 +1148,94 @@ static void test_literal_chunks(void **state)
 	free(rows);
 }
 
+/*
+ * test-cdict is linked with --wrap=ZSTD_compressSequences (Makefile): the
+ * writer's calls come here. They are counted, and those past
+ * lit_calls_ok fail as zstd fails when it runs out of memory.
+ */
+size_t __real_ZSTD_compressSequences(ZSTD_CCtx *cctx, void *dst, size_t cap,
+				     const ZSTD_Sequence *seqs, size_t nseqs, const void *src,
+				     size_t len);
+size_t __wrap_ZSTD_compressSequences(ZSTD_CCtx *cctx, void *dst, size_t cap,
+				     const ZSTD_Sequence *seqs, size_t nseqs, const void *src,
+				     size_t len);
+
+static unsigned int lit_calls, lit_calls_ok = UINT_MAX;
+
+size_t __wrap_ZSTD_compressSequences(ZSTD_CCtx *cctx, void *dst, size_t cap,
+				     const ZSTD_Sequence *seqs, size_t nseqs, const void *src,
+				     size_t len)
+{
+	if (lit_calls++ >= lit_calls_ok)
+		return (size_t)-ZSTD_error_memory_allocation;
+	return __real_ZSTD_compressSequences(cctx, dst, cap, seqs, nseqs, src, len);
+}
+
+/*
+ * When a frame of literals only cannot be made, the chunk goes with
+ * matches: at a try (the first chunk of a column) the matches are kept,
+ * and a chunk that was to go with literals (the way that won the try)
+ * goes with matches, as do the next ones until the next try. The rows
+ * read back either way.
+ */
+static void test_literal_fallback(void **state)
+{
+	struct fx *f = *state;
+	const unsigned int per = 1000, groups = 2 * PW_CD_LIT_PROBE + 1;
+	const size_t n = (size_t)per * groups;
+	struct pw_row *rows = calloc(n, sizeof(*rows));
+	unsigned int first, won, tries = 0;
+	uint8_t *buf;
+	size_t len;
+
+	assert_non_null(rows);
+	make_rows(rows, n);
+	/* the calls of the first row group alone, then of two, all good:
+	 * the second group calls once for each column literals won */
+	lit_calls = 0;
+	write_file(f->path, rows, per, per, NULL);
+	first = lit_calls;
+	lit_calls = 0;
+	write_file(f->path, rows, 2 * (size_t)per, per, NULL);
+	won = lit_calls - first;
+	assert_true(first > 0);
+	assert_true(won > 0 && won <= first);
+
+	for (int way = 0; way < 2; way++) {
+		/* way 0: every call fails; way 1: those after the first group's */
+		lit_calls = 0;
+		lit_calls_ok = way ? first : 0;
+		write_file(f->path, rows, n, per, NULL);
+		lit_calls_ok = UINT_MAX;
+		assert_file_rows(f->path, rows, n);
+		buf = slurp(f->path, &len);
+		for (unsigned int g = 0; g < groups; g++) {
+			uint64_t off;
+			uint32_t size;
+			int with;
+
+			chunk_of(f->path, g, PW_COL_CPU, &off, &size);
+			assert_true(off + size <= len);
+			with = blocks_with_matches(buf + off, size);
+			if (way && g == 0 && with)
+				fail_msg("row group 0: cpu chunk has matches");
+			if ((!way || g) && !with)
+				fail_msg("way %d, row group %u: cpu chunk has no matches", way, g);
+		}
+		free(buf);
+		/*
+		 * Way 0 calls at the tries only (groups 0, PW_CD_LIT_PROBE and
+		 * 2 * PW_CD_LIT_PROBE); way 1 at those and once for each column
+		 * whose literals failed in group 1, not again before the next try.
+		 */
+		if (!way)
+			tries = lit_calls;
+		else
+			assert_int_equal(lit_calls, tries + won);
+	}
+	free(rows);
+}
+
 static void spill(const char *path, const uint8_t *buf, size_t len)
 {
 	FILE *fp = fopen(path, "wb");
@@ -2163,6 +2253,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_column_levels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_two_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_literal_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_literal_fallback, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
