@@ -824,7 +824,7 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 {
 	struct sample s;
 	struct pw_tp *tp = NULL;
-	struct pw_qev q;
+	struct pw_qev tmp, *q;
 	const bool sw = file_swapped;
 	int err;
 
@@ -868,32 +868,33 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 	}
 	/* Field by field: gcc turns an initializer of the rest into a rep stos,
 	 * slow to start, once an event (a new field of the struct goes here). */
-	_Static_assert(sizeof(q) == 64, "every field of struct pw_qev is set below");
-	q.time = s.time;
-	q.seq = 0;
-	q.kind = 0;
-	q.a_pid = 0;
-	q.a_comm = 0;
-	q.b_pid = 0;
-	q.b_comm = 0;
-	q.str = 0;
-	q.val = 0;
-	q.cpu = (int32_t)s.cpu;
+	_Static_assert(sizeof(*q) == 64, "every field of struct pw_qev is set below");
+	q = pw_order_slot(&r->order, &tmp);
+	q->time = s.time;
+	q->seq = 0;
+	q->kind = 0;
+	q->a_pid = 0;
+	q->a_comm = 0;
+	q->b_pid = 0;
+	q->b_comm = 0;
+	q->str = 0;
+	q->val = 0;
+	q->cpu = (int32_t)s.cpu;
 	if (!(r->attrs[ai].a.sample_type & PERF_SAMPLE_CPU)) {
 		uint64_t cpu;
 
-		q.cpu = s.has_id && pw_u64map_get(&r->idcpu, s.id, &cpu) ? (int32_t)cpu : PW_NONE32;
+		q->cpu = s.has_id && pw_u64map_get(&r->idcpu, s.id, &cpu) ? (int32_t)cpu : PW_NONE32;
 	}
-	q.pid = (int32_t)s.pid;
-	q.tid = (int32_t)s.tid;
-	err = pw_tp_decode(&r->td, tp, s.raw, s.raw_size, r->strs, &q);
+	q->pid = (int32_t)s.pid;
+	q->tid = (int32_t)s.tid;
+	err = pw_tp_decode(&r->td, tp, s.raw, s.raw_size, r->strs, q);
 	if (err == PW_EFORMAT) {
 		r->meta.undecodable++;
 		return 0;
 	}
 	if (err)
 		return err;
-	return pw_order_push(&r->order, &q);
+	return pw_order_commit(&r->order, q, &tmp);
 }
 
 /*
