@@ -306,10 +306,11 @@ static inline struct pw_qev *pw_order_slot(struct pw_order *o, struct pw_qev *tm
 	return o->n < o->cap ? &o->v[o->n] : tmp;
 }
 
-/* Queues @q, from pw_order_slot(@o, @tmp), like pw_order_push(). */
+/* Queues @q, from pw_order_slot(@o, @tmp), like pw_order_push(): not
+ * @tmp, it is the queue's next slot (o->v may be NULL, so not compared). */
 static inline int pw_order_commit(struct pw_order *o, struct pw_qev *q, struct pw_qev *tmp)
 {
-	if (q == &o->v[o->n] && o->n < o->fast_cap && q->time >= o->fast_min) {
+	if (q != tmp && o->n < o->fast_cap && q->time >= o->fast_min) {
 		q->seq = o->seq++;
 		o->n++;
 		o->runs[o->nr_runs - 1].end = o->n;
