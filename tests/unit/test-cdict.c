@@ -1074,6 +1074,17 @@ static size_t matches_size(const uint8_t *raw, size_t len, int level, int min_ma
 	return n;
 }
 
+/* blocks_with_matches() of row group @g's cpu chunk in @path (read into @buf). */
+static int cpu_chunk_matches(const char *path, const uint8_t *buf, size_t len, uint32_t g)
+{
+	uint64_t off;
+	uint32_t size;
+
+	chunk_of(path, g, PW_COL_CPU, &off, &size);
+	assert_true(off + size <= len);
+	return blocks_with_matches(buf + off, size);
+}
+
 /*
  * A column whose tokens look random (make_rows()) goes in frames of
  * literals only, smaller than with matches; one that repeats keeps its
@@ -1102,23 +1113,23 @@ static void test_literal_chunks(void **state)
 	assert_file_rows(f->path, rows, n);
 	buf = slurp(f->path, &len);
 	for (unsigned int g = 0; g < groups; g++) {
-		uint64_t off;
-		uint32_t size;
-		int with;
+		int with = cpu_chunk_matches(f->path, buf, len, g);
 
-		chunk_of(f->path, g, PW_COL_CPU, &off, &size);
-		assert_true(off + size <= len);
-		with = blocks_with_matches(buf + off, size);
 		if (g < 2 * PW_CD_LIT_PROBE && with)
 			fail_msg("row group %u: cpu chunk has matches", g);
 		if (g >= 2 * PW_CD_LIT_PROBE && !with)
 			fail_msg("row group %u: cpu chunk has no matches", g);
 		if (g % PW_CD_LIT_PROBE == 0) {
 			/* a try: the smaller of the two */
-			unsigned long long raw_len = ZSTD_getFrameContentSize(buf + off, size);
-			uint8_t *raw = malloc(raw_len);
+			unsigned long long raw_len;
+			uint8_t *raw;
+			uint64_t off;
+			uint32_t size;
 			size_t m;
 
+			chunk_of(f->path, g, PW_COL_CPU, &off, &size);
+			raw_len = ZSTD_getFrameContentSize(buf + off, size);
+			raw = malloc(raw_len);
 			assert_non_null(raw);
 			assert_int_equal(ZSTD_decompress(raw, raw_len, buf + off, size), raw_len);
 			m = matches_size(raw, raw_len, 1, 7);
@@ -1210,13 +1221,8 @@ static void test_literal_fallback(void **state)
 		assert_file_rows(f->path, rows, n);
 		buf = slurp(f->path, &len);
 		for (unsigned int g = 0; g < groups; g++) {
-			uint64_t off;
-			uint32_t size;
-			int with;
+			int with = cpu_chunk_matches(f->path, buf, len, g);
 
-			chunk_of(f->path, g, PW_COL_CPU, &off, &size);
-			assert_true(off + size <= len);
-			with = blocks_with_matches(buf + off, size);
 			if (way && g == 0 && with)
 				fail_msg("row group 0: cpu chunk has matches");
 			if ((!way || g) && !with)
