@@ -298,8 +298,8 @@ static inline int pw_order_push(struct pw_order *o, struct pw_qev *q)
  * in place, an event on the fast path is not copied: a copy of a struct
  * just written field by field reads it back in loads wider than the
  * stores still in flight, which the CPU cannot forward from them, and
- * waits for them to retire (on (b) 40% of do_sample()'s time, on two
- * instructions).
+ * waits for them to retire (on (b), 40% of do_sample()'s samples in
+ * perf record, on those two loads).
  */
 static inline struct pw_qev *pw_order_slot(struct pw_order *o, struct pw_qev *tmp)
 {
