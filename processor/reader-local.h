@@ -277,16 +277,28 @@ static inline void pw_qev_copy(struct pw_qev *d, const struct pw_qev *s)
 	b[3] = x3;
 }
 
+/* The push's fast path: whether an event of time @t extends the last run
+ * in the room there is; then pw_order_extend() counts it, once at v[n]. */
+static inline bool pw_order_fits(const struct pw_order *o, uint64_t t)
+{
+	return o->n < o->fast_cap && t >= o->fast_min;
+}
+
+static inline void pw_order_extend(struct pw_order *o, uint64_t t)
+{
+	o->runs[o->nr_runs - 1].end = ++o->n;
+	o->fast_min = t;
+	if (t > o->max_ts)
+		o->max_ts = t;
+}
+
 /* The same, inline when @q extends the last run in the room there is. */
 static inline int pw_order_push(struct pw_order *o, struct pw_qev *q)
 {
-	if (o->n < o->fast_cap && q->time >= o->fast_min) {
+	if (pw_order_fits(o, q->time)) {
 		q->seq = o->seq++;
-		pw_qev_copy(&o->v[o->n++], q);
-		o->runs[o->nr_runs - 1].end = o->n;
-		o->fast_min = q->time;
-		if (q->time > o->max_ts)
-			o->max_ts = q->time;
+		pw_qev_copy(&o->v[o->n], q);
+		pw_order_extend(o, q->time);
 		return 0;
 	}
 	return pw_order_push_slow(o, q);
@@ -310,13 +322,9 @@ static inline struct pw_qev *pw_order_slot(struct pw_order *o, struct pw_qev *tm
  * @tmp, it is the queue's next slot (o->v may be NULL, so not compared). */
 static inline int pw_order_commit(struct pw_order *o, struct pw_qev *q, struct pw_qev *tmp)
 {
-	if (q != tmp && o->n < o->fast_cap && q->time >= o->fast_min) {
+	if (q != tmp && pw_order_fits(o, q->time)) {
 		q->seq = o->seq++;
-		o->n++;
-		o->runs[o->nr_runs - 1].end = o->n;
-		o->fast_min = q->time;
-		if (q->time > o->max_ts)
-			o->max_ts = q->time;
+		pw_order_extend(o, q->time);
 		return 0;
 	}
 	if (q != tmp)
