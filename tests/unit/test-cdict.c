@@ -1074,14 +1074,20 @@ static size_t matches_size(const uint8_t *raw, size_t len, int level, int min_ma
 	return n;
 }
 
-/* blocks_with_matches() of row group @g's cpu chunk in @path (read into @buf). */
-static int cpu_chunk_matches(const char *path, const uint8_t *buf, size_t len, uint32_t g)
+/* blocks_with_matches() of row group @g's cpu chunk in @path (read into
+ * @buf); its place in *@at and *@bytes unless they are NULL. */
+static int cpu_chunk_matches(const char *path, const uint8_t *buf, size_t len, uint32_t g,
+			     uint64_t *at, uint32_t *bytes)
 {
 	uint64_t off;
 	uint32_t size;
 
 	chunk_of(path, g, PW_COL_CPU, &off, &size);
 	assert_true(off + size <= len);
+	if (at)
+		*at = off;
+	if (bytes)
+		*bytes = size;
 	return blocks_with_matches(buf + off, size);
 }
 
@@ -1113,7 +1119,9 @@ static void test_literal_chunks(void **state)
 	assert_file_rows(f->path, rows, n);
 	buf = slurp(f->path, &len);
 	for (unsigned int g = 0; g < groups; g++) {
-		int with = cpu_chunk_matches(f->path, buf, len, g);
+		uint64_t off;
+		uint32_t size;
+		int with = cpu_chunk_matches(f->path, buf, len, g, &off, &size);
 
 		if (g < 2 * PW_CD_LIT_PROBE && with)
 			fail_msg("row group %u: cpu chunk has matches", g);
@@ -1121,15 +1129,10 @@ static void test_literal_chunks(void **state)
 			fail_msg("row group %u: cpu chunk has no matches", g);
 		if (g % PW_CD_LIT_PROBE == 0) {
 			/* a try: the smaller of the two */
-			unsigned long long raw_len;
-			uint8_t *raw;
-			uint64_t off;
-			uint32_t size;
+			unsigned long long raw_len = ZSTD_getFrameContentSize(buf + off, size);
+			uint8_t *raw = malloc(raw_len);
 			size_t m;
 
-			chunk_of(f->path, g, PW_COL_CPU, &off, &size);
-			raw_len = ZSTD_getFrameContentSize(buf + off, size);
-			raw = malloc(raw_len);
 			assert_non_null(raw);
 			assert_int_equal(ZSTD_decompress(raw, raw_len, buf + off, size), raw_len);
 			m = matches_size(raw, raw_len, 1, 7);
@@ -1221,7 +1224,7 @@ static void test_literal_fallback(void **state)
 		assert_file_rows(f->path, rows, n);
 		buf = slurp(f->path, &len);
 		for (unsigned int g = 0; g < groups; g++) {
-			int with = cpu_chunk_matches(f->path, buf, len, g);
+			int with = cpu_chunk_matches(f->path, buf, len, g, NULL, NULL);
 
 			if (way && g == 0 && with)
 				fail_msg("row group 0: cpu chunk has matches");
