@@ -15,6 +15,8 @@
 #   SANITIZE=clang       the same with clang (in build/san-clang)
 #   SANITIZE=thread      build with the thread sanitizer (in build/tsan)
 #   make tsan            the threaded code's tests under the thread sanitizer
+#   PGO=0                build the library without its profile (see below):
+#                        quicker to rebuild while editing it
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -76,6 +78,21 @@ LIB_SRC   := $(filter-out $(PROGS_SRC),$(wildcard processor/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
 LIB       := $(B)/libperfwhiz.a
 
+# Profile-guided optimisation, with gcc, of the plain build: the library is
+# first built instrumented (in $(B)/pgo), converts a generated trace of a KVM
+# host and two of the bundled captures and lists the result; then it is
+# built with that profile. Conversions take about 6% fewer instructions and
+# 8-10% less CPU time (docs/benchmarks.md). The sanitizer builds do without.
+PGO ?= 1
+ifneq ($(SANITIZE),)
+PGO := 0
+endif
+ifneq ($(PGO),0)
+ifeq ($(shell $(CC) -v 2>&1 | grep -c '^gcc version'),1)
+G := $(B)/pgo
+endif
+endif
+
 PLOT_SRC  := $(wildcard plot/*.c)
 PLOT_OBJ  := $(PLOT_SRC:%.c=$(B)/%.o)
 
@@ -112,6 +129,47 @@ $(B)/%.o: %.c $(DEPS_STAMP)
 $(LIB): $(LIB_OBJ)
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+ifneq ($(G),)
+G_LIB_OBJ := $(LIB_SRC:%.c=$(G)/%.o)
+$(G)/%.o: %.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $< (instrumented)")
+	$(Q)$(CC) $(ALL_CFLAGS) -fprofile-generate -fprofile-update=prefer-atomic -MMD -MP -c -o $@ $< \
+		-dumpdir $(B)/$(dir $*) -dumpbase $(notdir $*)
+
+$(G)/libperfwhiz.a: $(G_LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(G)/perfwhiz-proc: $(G)/processor/perfwhiz-proc.o $(G)/libperfwhiz.a
+	$(Q)$(CC) $(ALL_LDFLAGS) -fprofile-generate -o $@ $^ $(LIBS)
+
+$(G)/perfmap: $(PLOT_OBJ) $(G)/libperfwhiz.a
+	$(Q)$(CC) $(ALL_LDFLAGS) -fprofile-generate -o $@ $^ $(LIBS)
+
+# the fixture writer uses nothing of the library
+$(G)/pwfixture: tests/tools/pwfixture.c $(DEPS_STAMP)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+
+# The training: the runs below count into $(B)/processor/X.gcda, beside the
+# object built with them, whose name the counts of its static functions
+# depend on (hence -dumpdir and -dumpbase above).
+$(G)/profile: $(G)/perfwhiz-proc $(G)/perfmap $(G)/pwfixture scripts/bench-spec.py
+	$(if $(Q),@echo "  PROFILE $(G)")
+	$(Q)rm -f $(B)/processor/*.gcda $@
+	$(Q)python3 scripts/bench-spec.py --events 300000 >$(G)/train.spec
+	$(Q)$(G)/pwfixture -o $(G)/train.data $(G)/train.spec
+	$(Q)for f in tests/data/captures/several.data tests/data/captures/zstd.data \
+		$(G)/train.data; do \
+		$(G)/perfwhiz-proc -q -i $$f -o $(G)/train.cdict || exit 1; done
+	$(Q)$(G)/perfmap --list $(G)/train.cdict >/dev/null
+	$(Q)rm -f $(G)/train.spec $(G)/train.data $(G)/train.cdict
+	$(Q)touch $@
+
+$(LIB_OBJ) $(B)/processor/perfwhiz-proc.o: $(G)/profile
+$(LIB_OBJ) $(B)/processor/perfwhiz-proc.o: private ALL_CFLAGS += -fprofile-use \
+	-fprofile-partial-training -Wno-missing-profile
+endif
 
 $(B)/perfwhiz-proc: $(B)/processor/perfwhiz-proc.o $(LIB)
 	$(if $(Q),@echo "  LINK    $@")
@@ -235,6 +293,7 @@ fuzz-run: $(FUZZERS:%=$(FUZZ_B)/%) $(PROGS) $(TOOLS)
 
 clean:
 	rm -rf build/*.a build/processor build/tests build/perfwhiz-* build/san build/san-clang
+	rm -rf build/pgo
 	rm -rf build/plugin build/perfwhiz.so
 
 distclean:
