@@ -16,7 +16,8 @@
 #   SANITIZE=thread      build with the thread sanitizer (in build/tsan)
 #   make tsan            the threaded code's tests under the thread sanitizer
 #   PGO=0                build the library without its profile (see below):
-#                        quicker to rebuild while editing it
+#                        quicker to rebuild while editing it (make does not
+#                        track flags: `make clean` when switching)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
