@@ -16,8 +16,7 @@
 #   SANITIZE=thread      build with the thread sanitizer (in build/tsan)
 #   make tsan            the threaded code's tests under the thread sanitizer
 #   PGO=0                build the library without its profile (see below):
-#                        quicker to rebuild while editing it (make does not
-#                        track flags: `make clean` when switching)
+#                        quicker to rebuild while editing it
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -168,6 +167,15 @@ $(G)/profile: $(G)/perfwhiz-proc $(G)/perfmap $(G)/pwfixture scripts/bench-spec.
 	$(Q)touch $@
 
 $(LIB_OBJ) $(B)/processor/perfwhiz-proc.o: $(G)/profile
+endif
+
+# The library's objects are built again when PGO changes: this file's
+# content is the mode, rewritten (so newer) only when it changes.
+PGO_MODE := $(B)/pgo-mode
+$(shell mkdir -p $(B) && [ "$$(cat $(PGO_MODE) 2>/dev/null)" = "$(if $(G),1,0)" ] || \
+	echo $(if $(G),1,0) >$(PGO_MODE))
+$(LIB_OBJ) $(B)/processor/perfwhiz-proc.o: $(PGO_MODE)
+ifneq ($(G),)
 $(LIB_OBJ) $(B)/processor/perfwhiz-proc.o: private ALL_CFLAGS += -fprofile-use \
 	-fprofile-partial-training -Wno-missing-profile
 endif
