@@ -111,6 +111,34 @@ static inline int64_t tgid_of(const struct pw_task *t)
 	return t && t->tgid >= 0 ? t->tgid : PW_NONE;
 }
 
+void pw_derive_room_done(struct pw_derive *d)
+{
+	struct pw_meta *m = d->meta;
+
+	if (d->out == d->room)
+		return;
+	if (!d->rows)
+		m->first_ns = d->room->time_ns;
+	m->last_ns = d->out[-1].time_ns;
+	d->rows += (uint64_t)(d->out - d->room);
+}
+
+/* A full room: its rows counted, then handed over. */
+static __attribute__((noinline)) int hand_room(struct pw_derive *d)
+{
+	int err;
+
+	pw_derive_room_done(d);
+	err = d->rows_fn(d->out, &d->out, &d->out_end, d->ctx);
+	/* the consumer failed, and need not have given a room */
+	if (err) {
+		d->consumer_err = err;
+		d->out = &d->own;
+	}
+	d->room = d->out;
+	return err;
+}
+
 static int emit(struct pw_derive *d, struct pw_row *row)
 {
 	struct pw_meta *m = d->meta;
@@ -119,29 +147,21 @@ static int emit(struct pw_derive *d, struct pw_row *row)
 	 * flushed) go nowhere, and are not counted */
 	if (d->consumer_err)
 		return d->consumer_err;
+	m->stored[row->event]++;
+	/* built in the consumer's room: handed over when it is full, and
+	 * counted then (pw_derive_room_done()) */
+	if (d->out_end)
+		return ++d->out == d->out_end ? hand_room(d) : 0;
 	if (!d->rows++)
 		m->first_ns = row->time_ns;
 	m->last_ns = row->time_ns;
-	m->stored[row->event]++;
-	if (!d->out_end) {
+	{
 		int err = d->fn(row, d->ctx);
 
 		if (err)
 			d->consumer_err = err;
 		return err;
 	}
-	/* built in the consumer's room: handed over when it is full */
-	if (++d->out == d->out_end) {
-		int err = d->rows_fn(d->out, &d->out, &d->out_end, d->ctx);
-
-		/* the consumer failed, and need not have given a room */
-		if (err) {
-			d->consumer_err = err;
-			d->out = &d->own;
-		}
-		return err;
-	}
-	return 0;
 }
 
 int pw_derive_event(const struct pw_qev *q, void *ctx)

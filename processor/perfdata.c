@@ -1511,15 +1511,17 @@ int pw_reader_run_rows(struct pw_reader *r, struct pw_row *room, struct pw_row *
 	int err;
 
 	file_swapped = r->swapped;
-	d->out = room;
+	d->out = d->room = room;
 	d->out_end = end;
 	d->consumer_err = 0;
 	d->rows_fn = fn;
 	d->ctx = ctx;
 	err = finish(r, r->done ? 0 : read_records(r, false));
 	if (!d->consumer_err && (!err || err == PW_ETRUNCATED)) {
-		int ferr = fn(d->out, &d->out, &d->out_end, ctx);
+		int ferr;
 
+		pw_derive_room_done(d);
+		ferr = fn(d->out, &d->out, &d->out_end, ctx);
 		if (ferr)
 			err = ferr;
 	}

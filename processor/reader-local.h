@@ -371,6 +371,7 @@ struct pw_derive {
 	void *ctx;
 	struct pw_row *out;		/* where the next row is built: own, or the consumer's */
 	struct pw_row *out_end;		/* the end of the consumer's room, or NULL */
+	struct pw_row *room;		/* the start of that room: rows not yet counted */
 	int consumer_err;		/* fn's or rows_fn's error: no row goes to it after */
 	struct pw_row own;
 };
@@ -379,6 +380,9 @@ int pw_derive_init(struct pw_derive *d, struct pw_intern *strs, struct pw_meta *
 		   pw_row_fn fn, void *ctx);
 void pw_derive_release(struct pw_derive *d);
 int pw_derive_event(const struct pw_qev *q, void *d);
+/* Counts the rows built in the consumer's room (rows, first and last
+ * times): before it is handed over. */
+void pw_derive_room_done(struct pw_derive *d);
 /* Whether thread @tid, a recent one, is known with thread group @pid and
  * name @comm: a COMM record saying so would change nothing. */
 bool pw_derive_comm_known(const struct pw_derive *d, int32_t tid, int32_t pid, const char *comm);

@@ -263,6 +263,30 @@ static void test_rows_in_room(void **state)
 		/* every room full but the last; the last call has the rest */
 		assert_int_equal(t->calls, fail_at ? fail_at : one->n / ROOM + 1);
 		assert_int_equal(t->n, fail_at ? fail_at * ROOM : one->n);
+		/* counted a room at a time: every row handed over, failed room too */
+		{
+			const struct pw_meta *m = pw_reader_meta(r);
+			uint64_t stored[PW_EV__MAX] = { 0 }, total = 0;
+
+			for (size_t i = 0; i < t->n; i++)
+				stored[t->all[i].event]++;
+			for (int e = 0; e < PW_EV__MAX; e++) {
+				assert_int_equal(m->stored[e], stored[e]);
+				total += m->stored[e];
+			}
+			assert_int_equal(total, t->n);
+			if (t->n) {
+				assert_int_equal(m->first_ns, t->all[0].time_ns);
+				assert_int_equal(m->last_ns, t->all[t->n - 1].time_ns);
+			}
+			if (!fail_at) {
+				const struct pw_meta *m1 = pw_reader_meta(r1);
+
+				assert_memory_equal(m->stored, m1->stored, sizeof(m->stored));
+				assert_int_equal(m->first_ns, m1->first_ns);
+				assert_int_equal(m->last_ns, m1->last_ns);
+			}
+		}
 		for (size_t i = 0; i < t->n; i++) {
 			const struct pw_row *a = &t->all[i], *b = &one->all[i];
 
@@ -305,7 +329,7 @@ static void test_room_after_failure(void **state)
 
 	(void)state;
 	memset(room, 0x5a, sizeof(room));
-	f->d.out = room;
+	f->d.out = f->d.room = room;
 	f->d.out_end = room + 4;	/* room[4]: a canary */
 	f->d.rows_fn = fail_room;
 	f->d.ctx = &calls;
