@@ -142,6 +142,7 @@ static __attribute__((noinline)) int hand_room(struct pw_derive *d)
 static int emit(struct pw_derive *d, struct pw_row *row)
 {
 	struct pw_meta *m = d->meta;
+	int err;
 
 	/* once the consumer has failed, rows still derived (the queue being
 	 * flushed) go nowhere, and are not counted */
@@ -155,13 +156,10 @@ static int emit(struct pw_derive *d, struct pw_row *row)
 	if (!d->rows++)
 		m->first_ns = row->time_ns;
 	m->last_ns = row->time_ns;
-	{
-		int err = d->fn(row, d->ctx);
-
-		if (err)
-			d->consumer_err = err;
-		return err;
-	}
+	err = d->fn(row, d->ctx);
+	if (err)
+		d->consumer_err = err;
+	return err;
 }
 
 int pw_derive_event(const struct pw_qev *q, void *ctx)
