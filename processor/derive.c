@@ -111,7 +111,8 @@ static inline int64_t tgid_of(const struct pw_task *t)
 	return t && t->tgid >= 0 ? t->tgid : PW_NONE;
 }
 
-void pw_derive_room_done(struct pw_derive *d)
+/* Counts the rows built in the consumer's room: rows, first and last times. */
+static void room_done(struct pw_derive *d)
 {
 	struct pw_meta *m = d->meta;
 
@@ -123,12 +124,11 @@ void pw_derive_room_done(struct pw_derive *d)
 	d->rows += (uint64_t)(d->out - d->room);
 }
 
-/* A full room: its rows counted, then handed over. */
-static __attribute__((noinline)) int hand_room(struct pw_derive *d)
+__attribute__((noinline)) int pw_derive_hand_room(struct pw_derive *d)
 {
 	int err;
 
-	pw_derive_room_done(d);
+	room_done(d);
 	err = d->rows_fn(d->out, &d->out, &d->out_end, d->ctx);
 	/* the consumer failed, and need not have given a room */
 	if (err) {
@@ -150,9 +150,9 @@ static int emit(struct pw_derive *d, struct pw_row *row)
 		return d->consumer_err;
 	m->stored[row->event]++;
 	/* built in the consumer's room: handed over when it is full, and
-	 * counted then (pw_derive_room_done()) */
+	 * counted then (pw_derive_hand_room()) */
 	if (d->out_end)
-		return ++d->out == d->out_end ? hand_room(d) : 0;
+		return ++d->out == d->out_end ? pw_derive_hand_room(d) : 0;
 	if (!d->rows++)
 		m->first_ns = row->time_ns;
 	m->last_ns = row->time_ns;

@@ -1518,10 +1518,8 @@ int pw_reader_run_rows(struct pw_reader *r, struct pw_row *room, struct pw_row *
 	d->ctx = ctx;
 	err = finish(r, r->done ? 0 : read_records(r, false));
 	if (!d->consumer_err && (!err || err == PW_ETRUNCATED)) {
-		int ferr;
+		int ferr = pw_derive_hand_room(d);	/* the last room's rows */
 
-		pw_derive_room_done(d);
-		ferr = fn(d->out, &d->out, &d->out_end, ctx);
 		if (ferr)
 			err = ferr;
 	}

@@ -380,9 +380,9 @@ int pw_derive_init(struct pw_derive *d, struct pw_intern *strs, struct pw_meta *
 		   pw_row_fn fn, void *ctx);
 void pw_derive_release(struct pw_derive *d);
 int pw_derive_event(const struct pw_qev *q, void *d);
-/* Counts the rows built in the consumer's room (rows, first and last
- * times): before it is handed over. */
-void pw_derive_room_done(struct pw_derive *d);
+/* Hands the rows built in the consumer's room over (rows_fn), counted
+ * first; the consumer's error, after which no row goes to it. */
+int pw_derive_hand_room(struct pw_derive *d);
 /* Whether thread @tid, a recent one, is known with thread group @pid and
  * name @comm: a COMM record saying so would change nothing. */
 bool pw_derive_comm_known(const struct pw_derive *d, int32_t tid, int32_t pid, const char *comm);
