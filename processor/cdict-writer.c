@@ -750,6 +750,16 @@ static inline int64_t string_id(struct pw_cdict_writer *w, int k, const char *s)
 	return string_id_slow(w, k, slot, s);
 }
 
+/* Row @row's event is none of enum pw_event: in either thread (wfail()). */
+static __attribute__((noinline, cold)) int bad_event(struct pw_cdict_writer *w, uint64_t row,
+						     int event)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "row %" PRIu64 " has an invalid event %d", row, event);
+	return wfail(w, PW_EINVAL, what);
+}
+
 struct row_preds {
 	uint64_t running, thread, duration, wait;
 };
@@ -870,6 +880,9 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_row *rows, uin
 		uint32_t cols;
 		int ev;
 
+		/* checked here, not when added, for a caller with stable strings */
+		if ((unsigned int)r->event >= PW_EV__MAX)
+			return bad_event(w, w->enc_rows + w->g_rows, r->event);
 		if (!w->g_rows) {
 			pw_cd_pred_reset(&w->pred);
 			memset(w->cpu_slots, 0, sizeof(w->cpu_slots));
@@ -1055,12 +1068,6 @@ static __attribute__((noinline)) int put_ids(struct pw_cdict_writer *w, struct p
 	return 0;
 }
 
-static __attribute__((noinline)) int bad_event(struct pw_cdict_writer *w, uint64_t row, int event)
-{
-	pw_err("%s: row %" PRIu64 " has an invalid event %d", w->path, row, event);
-	return w->err = PW_EINVAL;
-}
-
 struct pw_row *pw_cdict_writer_room(struct pw_cdict_writer *w, struct pw_row **end)
 {
 	*end = &w->buf[w->cur][PW_CD_BATCH];
@@ -1078,13 +1085,16 @@ int pw_cdict_writer_add_room(struct pw_cdict_writer *w, struct pw_row *upto, str
 		err = wfail(w, PW_EINVAL, "rows added beyond the room the writer gave");
 	else if (!err)
 		n = (uint32_t)(upto - o);
-	for (uint32_t k = 0; k < n; k++) {
+	/*
+	 * Stable strings outlive the writer's batches: the encoder thread
+	 * finds their ids, which takes a third of this thread's work off it,
+	 * and checks the events (the first bad one fails the file, at a
+	 * later call). Other rows are checked, and get their ids, here.
+	 */
+	for (uint32_t k = 0; k < n && !w->stable; k++) {
 		if ((unsigned int)o[k].event >= PW_EV__MAX)
 			err = bad_event(w, w->nrows + k, o[k].event);
-		/* Stable strings outlive the writer's batches: the encoder
-		 * thread finds their ids, which takes a third of this thread's
-		 * work off it. */
-		else if (!w->stable)
+		else
 			err = put_ids(w, &o[k]);
 		if (err) {
 			n = k;	/* the rows before it are added */

@@ -64,7 +64,9 @@ struct pw_cdict_writer *pw_cdict_writer_open(const char *path,
  * @row->event must be a valid enum pw_event. Full row groups are encoded,
  * compressed and written (unless opts->single_thread, by a thread of the
  * writer's own while the caller goes on), so a write error may be reported
- * by a later call or by pw_cdict_writer_close(). Returns 0 or a negative
+ * by a later call or by pw_cdict_writer_close(); so may an invalid event
+ * with opts->stable_strings, checked only when its row is encoded (without,
+ * it is refused at once). Returns 0 or a negative
  * PW_E* code (message logged; the writer must then be aborted, or closed,
  * which then fails and removes the temporary file).
  */

@@ -2079,6 +2079,41 @@ static void test_rows_in_place(void **state)
 		assert_non_null(strstr(logbuf, "beyond the room"));
 		pw_cdict_writer_abort(w);
 	}
+	/*
+	 * With stable strings the encoder checks the events: the row's
+	 * number is reported by a later call, at the latest by the close,
+	 * which fails and leaves no file; in the writer's thread (a row of
+	 * the third batch) or in the caller's.
+	 */
+	for (int mode = 0; mode < 2; mode++) {
+		struct pw_cdict_writer_opts o = { .stable_strings = true, .single_thread = mode };
+		int err = 1, first = 0, ev = rows[9000].event;
+		struct pw_cdict_writer *w;
+		struct pw_row *room, *end, *at;
+		size_t i = 0;
+
+		rows[9000].event = PW_EV__MAX + 3;
+		unlink(f->path);
+		log_reset();
+		w = pw_cdict_writer_open(f->path, &o, &err);
+		assert_non_null(w);
+		at = room = pw_cdict_writer_room(w, &end);
+		while (i < N) {
+			while (at < end && i < N)
+				*at++ = rows[i++];
+			err = pw_cdict_writer_add_room(w, at, &room, &end);
+			first = first ?: err;
+			assert_true(err == 0 || err == PW_EINVAL);
+			at = room;
+		}
+		assert_int_equal(pw_cdict_writer_close(w, NULL), PW_EINVAL);
+		if (mode)	/* the add that filled the row's batch encoded it */
+			assert_int_equal(first, PW_EINVAL);
+		assert_non_null(strstr(logbuf, "row 9000 has an invalid event 11"));
+		assert_int_equal(access(f->path, F_OK), -1);
+		assert_int_equal(dir_entries(f->dir), 1);	/* copy.cdict, no temporary file */
+		rows[9000].event = ev;
+	}
 	free(rows);
 }
 
