@@ -819,8 +819,10 @@ static int attr_tp(struct pw_reader *r, struct rattr *ra, struct pw_tp **out)
 	return 0;
 }
 
-/* A sample record, of attr @ai (sample_attr()). */
-static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint64_t off, int ai)
+/* A sample record, of attr @ai (sample_attr()); inline in the hot loop. */
+static inline __attribute__((always_inline)) int sample_body(struct pw_reader *r,
+							     const uint8_t *rec, size_t size,
+							     uint64_t off, int ai)
 {
 	struct sample s;
 	struct pw_tp *tp = NULL;
@@ -897,13 +899,21 @@ static int do_sample(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 	return pw_order_commit(&r->order, q, &tmp);
 }
 
+/* The same, out of line, for the records outside the hot loop. */
+static __attribute__((noinline)) int do_sample(struct pw_reader *r, const uint8_t *rec,
+					       size_t size, uint64_t off, int ai)
+{
+	return sample_body(r, rec, size, off, ai);
+}
+
 /*
  * A sample record: those of a tracepoint not kept (in a capture of
- * 'sched:*', about 40% of the records) only counted, without do_sample()'s
- * frame.
+ * 'sched:*', about 40% of the records) only counted, without the sample
+ * parser. @hot: the parser inline (read_records()'s loop of whole samples),
+ * without a call's frame to save and restore a record.
  */
 static inline __attribute__((always_inline)) int sample(struct pw_reader *r, const uint8_t *rec,
-							size_t size, uint64_t off)
+							size_t size, uint64_t off, bool hot)
 {
 	int ai = sample_attr(r, rec, size, file_swapped);
 
@@ -911,7 +921,7 @@ static inline __attribute__((always_inline)) int sample(struct pw_reader *r, con
 		r->tps[r->attrs[ai].tp].dropped++;
 		return 0;
 	}
-	return do_sample(r, rec, size, off, ai);
+	return hot ? sample_body(r, rec, size, off, ai) : do_sample(r, rec, size, off, ai);
 }
 
 /* Time (and validity) from the sample_id_all trailer of a non-sample record. */
@@ -1111,7 +1121,7 @@ static int do_record(struct pw_reader *r, const uint8_t *rec, size_t size, uint6
 	switch (rec_type(rec)) {
 	case PERF_RECORD_SAMPLE:
 		if (!r->threads_only)
-			return sample(r, rec, size, off);
+			return sample(r, rec, size, off, false);
 		if (sample_attr(r, rec, size, file_swapped) < 0)
 			r->meta.unknown_ids++;
 		else
@@ -1429,7 +1439,7 @@ static int read_records(struct pw_reader *r, bool until_formats)
 				if (size < sizeof(h) || (size & 7) || size > avail)
 					break;
 				off = r->in.off;
-				err = sample(r, p, size, off);
+				err = sample(r, p, size, off, true);
 				pw_input_consume(&r->in, size);
 				if (err)
 					goto check;
@@ -1473,7 +1483,7 @@ static int read_records(struct pw_reader *r, bool until_formats)
 		rec = aligned(r, pw_input_ptr(&r->in), h.size);
 		/* samples, nearly every record, without do_record()'s switch */
 		if (h.type == PERF_RECORD_SAMPLE && !r->threads_only)
-			err = sample(r, rec, h.size, off);
+			err = sample(r, rec, h.size, off, false);
 		else
 			err = do_record(r, rec, h.size, off, false);
 		if (err == 1) {
