@@ -784,16 +784,13 @@ static int tp_index(struct pw_reader *r, int id, const char *name, uint64_t *idx
 	return pw_u64map_put(&r->tpmap, (uint64_t)id, *idx);
 }
 
-/* The tracepoint decoding state of attr @ai, resolved on first use. */
-static int attr_tp(struct pw_reader *r, struct rattr *ra, struct pw_tp **out)
+/* attr_tp() of an attr not resolved yet. */
+static __attribute__((noinline)) int attr_tp_slow(struct pw_reader *r, struct rattr *ra,
+						  struct pw_tp **out)
 {
 	uint64_t idx;
 	int err;
 
-	if (ra->tp >= 0) {
-		*out = &r->tps[ra->tp];
-		return 0;
-	}
 	if (ra->a.type != PERF_TYPE_TRACEPOINT) {
 		*out = NULL;
 		return 0;
@@ -817,6 +814,16 @@ static int attr_tp(struct pw_reader *r, struct rattr *ra, struct pw_tp **out)
 	ra->tp = (int)idx;
 	*out = &r->tps[idx];
 	return 0;
+}
+
+/* The tracepoint decoding state of attr @ai, resolved on first use. */
+static inline int attr_tp(struct pw_reader *r, struct rattr *ra, struct pw_tp **out)
+{
+	if (ra->tp >= 0) {
+		*out = &r->tps[ra->tp];
+		return 0;
+	}
+	return attr_tp_slow(r, ra, out);
 }
 
 /* A sample record, of attr @ai (sample_attr()); inline in the hot loop. */
