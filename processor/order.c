@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "derive-event.h"
 #include "pw-log.h"
 #include "reader-local.h"
 
@@ -180,8 +181,9 @@ static void sift_down(struct pw_order_head *heap, size_t hn, size_t i, struct pw
  * arrival). Returns the consumer's first error; *@head is the run's next
  * event, or NULL when the run has none left at most @limit.
  */
-static inline int release_run(struct pw_order *o, size_t r, uint64_t limit,
-			      struct pw_order_head next, const struct pw_qev **head)
+static inline __attribute__((always_inline)) int
+release_run(struct pw_order *o, size_t r, uint64_t limit, struct pw_order_head next,
+	    const struct pw_qev **head)
 {
 	const struct pw_qev *e = &o->v[o->pos[r]], *end = o->v + o->runs[r].end;
 	int err;
@@ -189,7 +191,8 @@ static inline int release_run(struct pw_order *o, size_t r, uint64_t limit,
 	for (;;) {
 		o->last_out = e->time;
 		o->released = true;
-		err = o->fn(e, o->ctx);
+		/* the reader's consumer inline: no call's frame an event */
+		err = o->fn == pw_derive_event ? pw_derive_one(o->ctx, e) : o->fn(e, o->ctx);
 		e++;
 		if (err || e == end || e->time > limit)
 			break;

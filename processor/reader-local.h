@@ -337,7 +337,7 @@ int pw_order_flush_all(struct pw_order *o);
 /* Events queued, not yet released. */
 size_t pw_order_queued(const struct pw_order *o);
 
-/* ---- derive.c: rows from ordered events ---- */
+/* ---- derive.c (and derive-event.h): rows from ordered events ---- */
 
 struct pw_task {
 	int32_t tgid;		/* -1 unknown */
