@@ -153,6 +153,13 @@ struct pw_cdict_writer {
 	struct pw_cd_buf col[PW_COL__MAX];	/* tokens of the group being encoded */
 	struct pw_cd_buf tlo;		/* time_ns: low bytes of the deltas */
 	/*
+	 * While a group is encoded, the end of each column's tokens (and of
+	 * tlo's bytes): one load and one store a token. Their lengths are
+	 * set from these when the group is written (sync_lens()).
+	 */
+	uint8_t *at[PW_COL__MAX];
+	uint8_t *tlo_at;
+	/*
 	 * Sparse columns: the events whose rows hold a token in the group's
 	 * chunk. An event joins with its first known value; rows of it before
 	 * that (all unknown) then get their tokens inserted.
@@ -483,6 +490,14 @@ static int write_frame(struct pw_cdict_writer *w, int col, const void *src, size
 	return write_all(w, out, n);
 }
 
+/* The group's token lengths, from the ends the encoder keeps. */
+static void sync_lens(struct pw_cdict_writer *w)
+{
+	for (int c = 0; c < PW_COL__MAX; c++)
+		w->col[c].len = (size_t)(w->at[c] - w->col[c].p);
+	w->tlo.len = (size_t)(w->tlo_at - w->tlo.p);
+}
+
 /* Compresses and writes the encoded group of @rows rows; records it in the index. */
 static int flush_group(struct pw_cdict_writer *w, uint32_t rows, uint64_t tmin, uint64_t tmax)
 {
@@ -508,6 +523,7 @@ static int flush_group(struct pw_cdict_writer *w, uint32_t rows, uint64_t tmin, 
 		w->last_ns = tmax;
 	for (int e = 0; e < PW_EV__MAX; e++)
 		w->stored[e] += w->g_evrows[e];
+	sync_lens(w);
 	for (int c = 0; c < PW_COL__MAX; c++) {
 		struct pw_cd_buf *b = &w->col[c];
 		int err;
@@ -657,7 +673,7 @@ out:
 /* Appends the token of @v (predicted @pred) to int column @c (room reserved). */
 static inline void put_int(struct pw_cdict_writer *w, int c, int64_t v, uint64_t pred)
 {
-	w->col[c].len += pw_cd_put_itoken(w->col[c].p + w->col[c].len, v, pred);
+	w->at[c] += pw_cd_put_itoken(w->at[c], v, pred);
 }
 
 /*
@@ -670,6 +686,7 @@ static __attribute__((noinline)) void spread(struct pw_cdict_writer *w, int c, i
 	const uint8_t *src = b->p + PW_CD_MASK_ROOM;
 	uint8_t *dst = w->spread.p;
 	uint64_t mask = w->g_mask[c];
+	size_t len;
 
 	w->g_mask[c] |= 1ull << ev;
 	w->g_cols[ev] |= 1u << c;
@@ -686,8 +703,9 @@ static __attribute__((noinline)) void spread(struct pw_cdict_writer *w, int c, i
 			*dst++ = 0;
 		}
 	}
-	b->len = PW_CD_MASK_ROOM + (size_t)(dst - w->spread.p);
-	memcpy(b->p + PW_CD_MASK_ROOM, w->spread.p, b->len - PW_CD_MASK_ROOM);
+	len = (size_t)(dst - w->spread.p);
+	memcpy(b->p + PW_CD_MASK_ROOM, w->spread.p, len);
+	w->at[c] = b->p + PW_CD_MASK_ROOM + len;
 }
 
 /* put_int() for a sparse column, row of event @ev whose columns with
@@ -709,15 +727,13 @@ static inline void put_sparse(struct pw_cdict_writer *w, int c, int ev, uint32_t
 static inline void put_sparse_str(struct pw_cdict_writer *w, int c, int ev, uint32_t *cols,
 				  uint32_t id)
 {
-	struct pw_cd_buf *b = &w->col[c];
-
 	if (!(*cols >> c & 1)) {
 		if (!id)
 			return;
 		spread(w, c, ev);
 		*cols = w->g_cols[ev];
 	}
-	b->len += pw_cd_put_varint(b->p + b->len, id);
+	w->at[c] += pw_cd_put_varint(w->at[c], id);
 }
 
 /* string_id() of a string not remembered at @slot: interned, then remembered. */
@@ -892,16 +908,17 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_row *rows, uin
 			w->g_tmax = 0;
 			for (int c = 0; c < PW_COL__MAX; c++) {
 				w->g_mask[c] = 0;
+				w->at[c] = w->col[c].p;
 				if (pw_cd_column_encoding(c) & PW_CD_ENC_SPARSE)
-					w->col[c].len = PW_CD_MASK_ROOM;
+					w->at[c] += PW_CD_MASK_ROOM;
 			}
+			w->tlo_at = w->tlo.p;
 			memset(w->g_evrows, 0, sizeof(w->g_evrows));
 			memset(w->g_cols, 0, sizeof(w->g_cols));
 		}
 		d = r->time_ns - w->g_prev;
-		w->tlo.p[w->tlo.len++] = (uint8_t)d;
-		w->col[PW_COL_TIME_NS].len += pw_cd_put_varint(w->col[PW_COL_TIME_NS].p +
-							       w->col[PW_COL_TIME_NS].len, d >> 8);
+		*w->tlo_at++ = (uint8_t)d;
+		w->at[PW_COL_TIME_NS] += pw_cd_put_varint(w->at[PW_COL_TIME_NS], d >> 8);
 		w->g_prev = r->time_ns;
 		if (r->time_ns < w->g_tmin)
 			w->g_tmin = r->time_ns;
@@ -911,7 +928,7 @@ static int encode_rows(struct pw_cdict_writer *w, const struct pw_row *rows, uin
 		cols = w->g_cols[ev];
 		/* pw_cd_put_itoken(ev, 0) of an event (0..PW_EV__MAX - 1): one byte */
 		_Static_assert(2 * PW_EV__MAX < 0x80, "an event's token is one byte");
-		w->col[PW_COL_EVENT].p[w->col[PW_COL_EVENT].len++] = (uint8_t)(2 * ev + 1);
+		*w->at[PW_COL_EVENT]++ = (uint8_t)(2 * ev + 1);
 		put_sparse(w, PW_COL_CPU, ev, &cols, r->cpu, 0);
 		err = predict_row(&w->pred, w->cpu_slots, w->last, r, ev, &pp);
 		if (err)
