@@ -186,19 +186,20 @@ release_run(struct pw_order *o, size_t r, uint64_t limit, struct pw_order_head n
 	    const struct pw_qev **head)
 {
 	const struct pw_qev *e = &o->v[o->pos[r]], *end = o->v + o->runs[r].end;
+	/* the reader's consumer inline: no call's frame an event */
+	bool derive = o->fn == pw_derive_event;
 	int err;
 
 	for (;;) {
-		o->last_out = e->time;
-		o->released = true;
-		/* the reader's consumer inline: no call's frame an event */
-		err = o->fn == pw_derive_event ? pw_derive_one(o->ctx, e) : o->fn(e, o->ctx);
+		err = derive ? pw_derive_one(o->ctx, e) : o->fn(e, o->ctx);
 		e++;
 		if (err || e == end || e->time > limit)
 			break;
 		if (next.time < e->time || (next.time == e->time && next.seq < e->seq))
 			break;
 	}
+	o->last_out = e[-1].time;
+	o->released = true;
 	o->pos[r] = (size_t)(e - o->v);
 	*head = e == end || e->time > limit ? NULL : e;
 	return err;
