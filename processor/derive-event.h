@@ -51,15 +51,13 @@ static inline int64_t pw_tgid_of(const struct pw_task *t)
 
 static inline int pw_derive_emit(struct pw_derive *d, struct pw_row *row)
 {
-	/* once the consumer has failed, rows still derived (the queue being
-	 * flushed) go nowhere, and are not counted */
-	if (d->consumer_err)
-		return d->consumer_err;
-	d->meta->stored[row->event]++;
 	/* built in the consumer's room: handed over when it is full, and
-	 * counted then (pw_derive_hand_room()) */
-	if (d->out_end)
+	 * counted then (pw_derive_hand_room(), which leaves no room once the
+	 * consumer has failed) */
+	if (d->out_end) {
+		d->meta->stored[row->event]++;
 		return ++d->out == d->out_end ? pw_derive_hand_room(d) : 0;
+	}
 	return pw_derive_emit_one(d, row);
 }
 

@@ -106,10 +106,12 @@ __attribute__((noinline)) int pw_derive_hand_room(struct pw_derive *d)
 
 	room_done(d);
 	err = d->rows_fn(d->out, &d->out, &d->out_end, d->ctx);
-	/* the consumer failed, and need not have given a room */
+	/* the consumer failed, and need not have given a room: the rows
+	 * still derived (the queue being flushed) go to pw_derive_emit_one() */
 	if (err) {
 		d->consumer_err = err;
 		d->out = &d->own;
+		d->out_end = NULL;
 	}
 	d->room = d->out;
 	return err;
@@ -120,6 +122,11 @@ int pw_derive_emit_one(struct pw_derive *d, struct pw_row *row)
 	struct pw_meta *m = d->meta;
 	int err;
 
+	/* once the consumer has failed, rows still derived (the queue being
+	 * flushed) go nowhere, and are not counted */
+	if (d->consumer_err)
+		return d->consumer_err;
+	m->stored[row->event]++;
 	if (!d->rows++)
 		m->first_ns = row->time_ns;
 	m->last_ns = row->time_ns;
