@@ -101,6 +101,7 @@ static inline uint32_t pw_tp_exit_key(uint64_t v, uint64_t isa)
 
 #define PW_TP_QUICK_ENTRY 1	/* struct pw_tp's quick */
 #define PW_TP_QUICK_EXIT 2
+#define PW_TP_QUICK_SWITCH 3
 
 /* A tracepoint seen in the input, by its common_type id. */
 struct pw_tp {
@@ -183,10 +184,53 @@ struct pw_qev {
 int pw_tp_decode_fields(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
 			uint32_t size, struct pw_intern *strs, struct pw_qev *q);
 
+/* An integer field of the usual layout (struct pw_tp's usual), in a
+ * payload long enough: 4 or 8 bytes in this machine's order. */
+static inline int64_t pw_field_usual(const struct pw_field *f, const uint8_t *raw)
+{
+	uint64_t v;
+	uint32_t x;
+
+	if (f->size == 8) {
+		memcpy(&v, raw + f->offset, 8);
+		return (int64_t)v;
+	}
+	memcpy(&x, raw + f->offset, 4);
+	return f->is_signed ? (int64_t)(int32_t)x : (int64_t)x;
+}
+
+/* pw_tp_decode() of a sched_switch of the usual layout whose prev_state
+ * was printed before; false to take the general way. */
+static inline bool pw_tp_quick_switch(struct pw_tp *tp, const uint8_t *raw, uint32_t size,
+				      struct pw_intern *strs, struct pw_qev *q)
+{
+	int64_t st, a, b;
+	uint32_t id;
+
+	if (size < tp->need)
+		return false;
+	st = pw_field_usual(&tp->f[PW_F_X], raw);
+	if ((uint64_t)st >= PW_TP_SMALL || !(id = tp->small[st]))
+		return false;
+	a = pw_intern_add16(strs, (const char *)raw + tp->f[PW_F_COMM].offset);
+	b = pw_intern_add16(strs, (const char *)raw + tp->f[PW_F_NEXT_COMM].offset);
+	if (a <= 0 || b <= 0)
+		return false;
+	q->kind = PW_EV_SCHED_SWITCH;
+	q->a_pid = (int32_t)pw_field_usual(&tp->f[PW_F_PID], raw);
+	q->b_pid = (int32_t)pw_field_usual(&tp->f[PW_F_NEXT_PID], raw);
+	q->a_comm = (uint32_t)a;
+	q->b_comm = (uint32_t)b;
+	q->val = st;
+	q->str = id - 1;
+	return true;
+}
+
 /*
  * The same, with no call for kvm_entry, whose fields are not used, nor for
- * a kvm_exit whose reason was printed before (what pw_tp_decode_fields()
- * gives, without its frame).
+ * a kvm_exit or a sched_switch of the usual layout whose reason or
+ * prev_state was printed before (what pw_tp_decode_fields() gives, without
+ * its frame).
  */
 static inline int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
 			       uint32_t size, struct pw_intern *strs, struct pw_qev *q)
@@ -198,7 +242,10 @@ static inline int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const 
 			q->kind = PW_EV_KVM_ENTRY;
 			return 0;
 		}
-		if (size >= tp->need) {
+		if (tp->quick == PW_TP_QUICK_SWITCH) {
+			if (pw_tp_quick_switch(tp, raw, size, strs, q))
+				return 0;
+		} else if (size >= tp->need) {
 			memcpy(&v, raw + tp->f[PW_F_X].offset, 4);
 			if (tp->isa.present)
 				memcpy(&isa, raw + tp->isa.offset, 4);

@@ -633,6 +633,8 @@ static void usual_set(struct pw_tp *tp)
 		 tp->f[PW_F_X].size == 4 && !tp->f[PW_F_X].is_signed &&
 		 (!tp->isa.present || tp->isa.size == 4))
 		tp->quick = PW_TP_QUICK_EXIT;
+	else if (tp->usual && tp->kind == PW_EV_SCHED_SWITCH)
+		tp->quick = PW_TP_QUICK_SWITCH;
 }
 
 int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,
@@ -725,15 +727,7 @@ field_int(const struct pw_field *f, const uint8_t *raw, uint32_t size, bool swap
 	uint64_t v = 0;
 
 	if (usual) {
-		if (f->size == 8) {
-			memcpy(&v, raw + f->offset, 8);
-		} else {
-			uint32_t x;
-
-			memcpy(&x, raw + f->offset, 4);
-			v = f->is_signed ? (uint64_t)(int64_t)(int32_t)x : x;
-		}
-		*out = (int64_t)v;
+		*out = pw_field_usual(f, raw);
 		return true;
 	}
 	if (!f->present || f->offset < 0 || (uint64_t)f->offset + (uint64_t)f->size > size)
