@@ -102,6 +102,7 @@ static inline uint32_t pw_tp_exit_key(uint64_t v, uint64_t isa)
 #define PW_TP_QUICK_ENTRY 1	/* struct pw_tp's quick */
 #define PW_TP_QUICK_EXIT 2
 #define PW_TP_QUICK_SWITCH 3
+#define PW_TP_QUICK_TASK 4	/* wakeups, migrations, sleep and iowait stats */
 
 /* A tracepoint seen in the input, by its common_type id. */
 struct pw_tp {
@@ -226,14 +227,35 @@ static inline bool pw_tp_quick_switch(struct pw_tp *tp, const uint8_t *raw, uint
 	return true;
 }
 
+/* pw_tp_decode() of a wakeup, migration or stat event of the usual
+ * layout (a task, and a value when the event has one); false to take
+ * the general way. */
+static inline bool pw_tp_quick_task(struct pw_tp *tp, const uint8_t *raw, uint32_t size,
+				    struct pw_intern *strs, struct pw_qev *q)
+{
+	int64_t a;
+
+	if (size < tp->need)
+		return false;
+	a = pw_intern_add16(strs, (const char *)raw + tp->f[PW_F_COMM].offset);
+	if (a <= 0)
+		return false;
+	q->kind = (uint16_t)tp->kind;
+	q->a_pid = (int32_t)pw_field_usual(&tp->f[PW_F_PID], raw);
+	q->a_comm = (uint32_t)a;
+	q->val = tp->f[PW_F_X].present ? pw_field_usual(&tp->f[PW_F_X], raw) : PW_NONE;
+	return true;
+}
+
 /*
  * The same, with no call for kvm_entry, whose fields are not used, nor for
- * a kvm_exit or a sched_switch of the usual layout whose reason or
- * prev_state was printed before (what pw_tp_decode_fields() gives, without
- * its frame).
+ * the other events of the usual layout: a kvm_exit or a sched_switch whose
+ * reason or prev_state was printed before, and the events of one task
+ * (what pw_tp_decode_fields() gives, without its frame).
  */
-static inline int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
-			       uint32_t size, struct pw_intern *strs, struct pw_qev *q)
+static inline __attribute__((always_inline)) int
+pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw, uint32_t size,
+	     struct pw_intern *strs, struct pw_qev *q)
 {
 	if (__builtin_expect(tp->quick, 0)) {
 		uint32_t v, isa = 0, k, id;
@@ -244,6 +266,9 @@ static inline int pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const 
 		}
 		if (tp->quick == PW_TP_QUICK_SWITCH) {
 			if (pw_tp_quick_switch(tp, raw, size, strs, q))
+				return 0;
+		} else if (tp->quick == PW_TP_QUICK_TASK) {
+			if (pw_tp_quick_task(tp, raw, size, strs, q))
 				return 0;
 		} else if (size >= tp->need) {
 			memcpy(&v, raw + tp->f[PW_F_X].offset, 4);

@@ -635,6 +635,12 @@ static void usual_set(struct pw_tp *tp)
 		tp->quick = PW_TP_QUICK_EXIT;
 	else if (tp->usual && tp->kind == PW_EV_SCHED_SWITCH)
 		tp->quick = PW_TP_QUICK_SWITCH;
+	else if (tp->usual && (tp->kind == PW_EV_SCHED_WAKEUP ||
+			       tp->kind == PW_EV_SCHED_WAKEUP_NEW ||
+			       tp->kind == PW_EV_SCHED_MIGRATE_TASK ||
+			       tp->kind == PW_EV_SCHED_STAT_SLEEP ||
+			       tp->kind == PW_EV_SCHED_STAT_IOWAIT))
+		tp->quick = PW_TP_QUICK_TASK;
 }
 
 int pw_tp_resolve(struct pw_tracedata *td, int id, const char *attr_name,

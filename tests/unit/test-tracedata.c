@@ -283,10 +283,11 @@ static void test_usual_layout(void **state)
 	}
 	pw_tp_release(&e.tp);
 
-	/* sched_wakeup: a signed target_cpu of 4 bytes, at 32 */
+	/* sched_wakeup: a signed target_cpu of 4 bytes, at 32; decoded inline */
 	assert_int_equal(pw_tp_resolve(&e.td, 374, NULL, &e.tp, "test"), 0);
 	assert_true(e.tp.usual);
 	assert_int_equal(e.tp.need, 36);
+	assert_int_equal(e.tp.quick, PW_TP_QUICK_TASK);
 	for (int cpu = -2; cpu < 3; cpu++) {
 		uint16_t type = 374;
 		int pid = 4242 * cpu;
