@@ -61,7 +61,12 @@ static inline int pw_derive_emit(struct pw_derive *d, struct pw_row *row)
 	return pw_derive_emit_one(d, row);
 }
 
-/* pw_derive_event() */
+/*
+ * pw_derive_event(): the row of event @q, built where the consumer wants
+ * it (d->out) and handed on, or the thread state a COMM, FORK or EXIT
+ * record changes. Returns 0 or a PW_E* code (the consumer's failure, or
+ * no memory).
+ */
 static inline __attribute__((always_inline)) int pw_derive_one(struct pw_derive *d,
 								const struct pw_qev *q)
 {
@@ -92,7 +97,7 @@ static inline __attribute__((always_inline)) int pw_derive_one(struct pw_derive 
 		n = pw_task_get(d, q->a_pid);
 		if (!n)
 			return PW_ENOMEM;
-		t = pw_task_get(d, q->tid);	/* task_get may have moved the array */
+		t = pw_task_get(d, q->tid);	/* pw_task_get may have moved the array */
 		t->comm = n->comm;
 		return 0;
 	case PW_QK_EXIT:

@@ -257,7 +257,7 @@ static inline __attribute__((always_inline)) int
 pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw, uint32_t size,
 	     struct pw_intern *strs, struct pw_qev *q)
 {
-	if (__builtin_expect(tp->quick, 0)) {
+	if (tp->quick) {
 		uint32_t v, isa = 0, k, id;
 
 		if (tp->quick == PW_TP_QUICK_ENTRY) {
@@ -270,7 +270,7 @@ pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw, uint
 		} else if (tp->quick == PW_TP_QUICK_TASK) {
 			if (pw_tp_quick_task(tp, raw, size, strs, q))
 				return 0;
-		} else if (size >= tp->need) {
+		} else if (size >= tp->need) {	/* PW_TP_QUICK_EXIT */
 			memcpy(&v, raw + tp->f[PW_F_X].offset, 4);
 			if (tp->isa.present)
 				memcpy(&isa, raw + tp->isa.offset, 4);
