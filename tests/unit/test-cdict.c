@@ -2012,8 +2012,9 @@ static void test_predicted_narrow_column(void **state)
  * Rows built in place in pw_cdict_writer_room() read back as rows added by
  * copy, whether each room is filled whole or added a few rows at a time,
  * across batches of the writer's ring and with its thread; an invalid
- * event is refused there too, with the rows before it added, and rows
- * beyond the room are refused.
+ * event is refused there too, with the rows before it added (with stable
+ * strings, by a later call or the close), and rows beyond the room are
+ * refused.
  */
 static void test_rows_in_place(void **state)
 {
