@@ -22,6 +22,7 @@
 #include "pw-log.h"
 #include "pw-reader.h"
 #include "reader-local.h"
+#include "tracedata-decode.h"
 
 #define PERF_MAGIC2 0x32454c4946524550ULL	/* "PERFILE2" */
 #define PERF_MAGIC1 0x454c494646524550ULL	/* "PERFFILE" (version 1) */

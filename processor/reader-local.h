@@ -99,11 +99,6 @@ static inline uint32_t pw_tp_exit_key(uint64_t v, uint64_t isa)
 	return v < 512 && isa < 4 ? (uint32_t)v | (uint32_t)isa << 9 : PW_TP_SMALL;
 }
 
-#define PW_TP_QUICK_ENTRY 1	/* struct pw_tp's quick */
-#define PW_TP_QUICK_EXIT 2
-#define PW_TP_QUICK_SWITCH 3
-#define PW_TP_QUICK_TASK 4	/* wakeups, migrations, sleep and iowait stats */
-
 /* A tracepoint seen in the input, by its common_type id. */
 struct pw_tp {
 	int id;
@@ -123,12 +118,6 @@ struct pw_tp {
 	 */
 	bool usual;
 	uint32_t need;
-	/*
-	 * Decoded by pw_tp_decode() itself: kvm_entry (no field), and
-	 * kvm_exit of the usual layout whose reason (and isa) are 4 unsigned
-	 * bytes. 0: neither.
-	 */
-	uint8_t quick;
 };
 
 struct pw_tracedata {
@@ -180,110 +169,12 @@ struct pw_qev {
 	int64_t val;		/* wakeup: target_cpu; migrate: dest_cpu; stat: delay */
 };
 
-/* Decode a tracepoint payload into @q (kind, subject, values).
- * Returns 0, or PW_EFORMAT when the payload is too short for a field. */
+/* Decode a tracepoint payload into @q (kind, subject, values), with a
+ * check per field (pw_tp_decode(), tracedata-decode.h, decodes the usual
+ * layout inline). Returns 0, or PW_EFORMAT when the payload is too short
+ * for a field. */
 int pw_tp_decode_fields(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw,
 			uint32_t size, struct pw_intern *strs, struct pw_qev *q);
-
-/* An integer field of the usual layout (struct pw_tp's usual), in a
- * payload long enough: 4 or 8 bytes in this machine's order. */
-static inline int64_t pw_field_usual(const struct pw_field *f, const uint8_t *raw)
-{
-	uint64_t v;
-	uint32_t x;
-
-	if (f->size == 8) {
-		memcpy(&v, raw + f->offset, 8);
-		return (int64_t)v;
-	}
-	memcpy(&x, raw + f->offset, 4);
-	return f->is_signed ? (int64_t)(int32_t)x : (int64_t)x;
-}
-
-/* pw_tp_decode() of a sched_switch of the usual layout whose prev_state
- * was printed before; false to take the general way. */
-static inline bool pw_tp_quick_switch(struct pw_tp *tp, const uint8_t *raw, uint32_t size,
-				      struct pw_intern *strs, struct pw_qev *q)
-{
-	int64_t st, a, b;
-	uint32_t id;
-
-	if (size < tp->need)
-		return false;
-	st = pw_field_usual(&tp->f[PW_F_X], raw);
-	if ((uint64_t)st >= PW_TP_SMALL || !(id = tp->small[st]))
-		return false;
-	a = pw_intern_add16(strs, (const char *)raw + tp->f[PW_F_COMM].offset);
-	b = pw_intern_add16(strs, (const char *)raw + tp->f[PW_F_NEXT_COMM].offset);
-	if (a <= 0 || b <= 0)
-		return false;
-	q->kind = PW_EV_SCHED_SWITCH;
-	q->a_pid = (int32_t)pw_field_usual(&tp->f[PW_F_PID], raw);
-	q->b_pid = (int32_t)pw_field_usual(&tp->f[PW_F_NEXT_PID], raw);
-	q->a_comm = (uint32_t)a;
-	q->b_comm = (uint32_t)b;
-	q->val = st;
-	q->str = id - 1;
-	return true;
-}
-
-/* pw_tp_decode() of a wakeup, migration or stat event of the usual
- * layout (a task, and a value when the event has one); false to take
- * the general way. */
-static inline bool pw_tp_quick_task(struct pw_tp *tp, const uint8_t *raw, uint32_t size,
-				    struct pw_intern *strs, struct pw_qev *q)
-{
-	int64_t a;
-
-	if (size < tp->need)
-		return false;
-	a = pw_intern_add16(strs, (const char *)raw + tp->f[PW_F_COMM].offset);
-	if (a <= 0)
-		return false;
-	q->kind = (uint16_t)tp->kind;
-	q->a_pid = (int32_t)pw_field_usual(&tp->f[PW_F_PID], raw);
-	q->a_comm = (uint32_t)a;
-	q->val = tp->f[PW_F_X].present ? pw_field_usual(&tp->f[PW_F_X], raw) : PW_NONE;
-	return true;
-}
-
-/*
- * The same, with no call for kvm_entry, whose fields are not used, nor for
- * the other events of the usual layout: a kvm_exit or a sched_switch whose
- * reason or prev_state was printed before, and the events of one task
- * (what pw_tp_decode_fields() gives, without its frame).
- */
-static inline __attribute__((always_inline)) int
-pw_tp_decode(struct pw_tracedata *td, struct pw_tp *tp, const uint8_t *raw, uint32_t size,
-	     struct pw_intern *strs, struct pw_qev *q)
-{
-	if (tp->quick) {
-		uint32_t v, isa = 0, k, id;
-
-		if (tp->quick == PW_TP_QUICK_ENTRY) {
-			q->kind = PW_EV_KVM_ENTRY;
-			return 0;
-		}
-		if (tp->quick == PW_TP_QUICK_SWITCH) {
-			if (pw_tp_quick_switch(tp, raw, size, strs, q))
-				return 0;
-		} else if (tp->quick == PW_TP_QUICK_TASK) {
-			if (pw_tp_quick_task(tp, raw, size, strs, q))
-				return 0;
-		} else if (size >= tp->need) {	/* PW_TP_QUICK_EXIT */
-			memcpy(&v, raw + tp->f[PW_F_X].offset, 4);
-			if (tp->isa.present)
-				memcpy(&isa, raw + tp->isa.offset, 4);
-			k = pw_tp_exit_key(v, isa);
-			if (k < PW_TP_SMALL && (id = tp->small[k])) {
-				q->kind = PW_EV_KVM_EXIT;
-				q->str = id - 1;
-				return 0;
-			}
-		}
-	}
-	return pw_tp_decode_fields(td, tp, raw, size, strs, q);
-}
 
 /* ---- order.c: perf's round-based time ordering, bounded ---- */
 

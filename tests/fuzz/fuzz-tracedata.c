@@ -9,6 +9,7 @@
 
 #include "pw-log.h"
 #include "reader-local.h"
+#include "tracedata-decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

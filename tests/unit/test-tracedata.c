@@ -15,6 +15,7 @@
 
 #include "pw-log.h"
 #include "reader-local.h"
+#include "tracedata-decode.h"
 
 struct buf {
 	uint8_t *p;
@@ -192,13 +193,10 @@ static void test_switch_states(void **state)
 	assert_string_equal(e.tp.name, "sched:sched_switch");
 	/* the usual layout: next_pid, at 56, ends the fields read */
 	assert_int_equal(e.tp.need, 60);
-	assert_int_equal(e.tp.quick, PW_TP_QUICK_SWITCH);
-	/* each state twice: found by perf's format, then remembered (decoded
-	 * inline by pw_tp_decode(), for the states of the small table); the
+	/* each state twice: found by perf's format, then remembered; the
 	 * third time by the checked decoding, not the usual layout's */
 	for (int pass = 0; pass < 3; pass++) {
 		e.tp.usual = pass < 2;
-		e.tp.quick = pass < 2 ? PW_TP_QUICK_SWITCH : 0;
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			memset(&q, 0, sizeof(q));
 			switch_payload(raw, "a-full-16-chars!", 1234 + (int)i, cases[i].v, "next",
@@ -215,7 +213,6 @@ static void test_switch_states(void **state)
 	}
 	/* a payload too short for next_pid: the checked decoding */
 	e.tp.usual = true;
-	e.tp.quick = PW_TP_QUICK_SWITCH;
 	assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 59, e.strs, &q), PW_EFORMAT);
 	assert_int_equal(pw_tp_decode(&e.td, &e.tp, raw, 60, e.strs, &q), 0);
 	teardown_env(&e);
@@ -241,22 +238,19 @@ static void test_switch_states(void **state)
 	}
 }
 
-/* @raw decoded as of the usual layout (inline where pw_tp_decode() has a
- * quick way for it) into @a and with checks into @b: equal. */
+/* @raw decoded as of the usual layout (inline in pw_tp_decode()) into @a
+ * and with checks into @b: equal. */
 static void decode_both(struct env *e, const uint8_t *raw, uint32_t size, struct pw_qev *a)
 {
 	struct pw_qev b;
-	int quick = e->tp.quick;
 
 	memset(a, 0xa5, sizeof(*a));
 	memset(&b, 0xa5, sizeof(b));
 	e->tp.usual = true;
 	assert_int_equal(pw_tp_decode(&e->td, &e->tp, raw, size, e->strs, a), 0);
 	e->tp.usual = false;
-	e->tp.quick = quick == PW_TP_QUICK_ENTRY ? quick : 0;	/* kvm_entry's has no other */
 	assert_int_equal(pw_tp_decode(&e->td, &e->tp, raw, size, e->strs, &b), 0);
 	e->tp.usual = true;
-	e->tp.quick = quick;
 	assert_memory_equal(a, &b, sizeof(b));
 }
 
@@ -274,7 +268,7 @@ static void test_usual_layout(void **state)
 
 		switch_payload(raw, i & 2 ? "short" : "sixteen-chars-!!", pid, (int64_t)i * 3,
 			       i & 4 ? "" : "n", npid);
-		/* the state found, then (remembered) decoded inline */
+		/* the state found, then remembered */
 		decode_both(&e, raw, 64, &a);
 		decode_both(&e, raw, 64, &a);
 		assert_int_equal(a.a_pid, pid);
@@ -283,11 +277,10 @@ static void test_usual_layout(void **state)
 	}
 	pw_tp_release(&e.tp);
 
-	/* sched_wakeup: a signed target_cpu of 4 bytes, at 32; decoded inline */
+	/* sched_wakeup: a signed target_cpu of 4 bytes, at 32 */
 	assert_int_equal(pw_tp_resolve(&e.td, 374, NULL, &e.tp, "test"), 0);
 	assert_true(e.tp.usual);
 	assert_int_equal(e.tp.need, 36);
-	assert_int_equal(e.tp.quick, PW_TP_QUICK_TASK);
 	for (int cpu = -2; cpu < 3; cpu++) {
 		uint16_t type = 374;
 		int pid = 4242 * cpu;
