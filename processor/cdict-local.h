@@ -168,6 +168,11 @@ static inline size_t pw_cd_put_itoken(uint8_t *p, int64_t v, uint64_t pred)
 		return 1;
 	}
 	z = pw_cd_zz((uint64_t)v - pred);
+	/* most tokens are one byte: one test (z + 1 below 0x80) for them */
+	if (z < 0x7f) {
+		p[0] = (uint8_t)(z + 1);
+		return 1;
+	}
 	if (z == UINT64_MAX) {
 		memcpy(p, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02", 10);
 		return 10;
