@@ -78,10 +78,13 @@ static inline __attribute__((always_inline)) int pw_derive_one(struct pw_derive 
 	 * The rows go to the writer's ring, whose lines the encoder's CPU read
 	 * last: ask for the lines of the row 16 ahead now, so that its stores
 	 * do not wait for them (both lines of a 104-byte row; past the room's
-	 * end is harmless, a prefetch never faults).
+	 * end is harmless, a prefetch never faults). The address is computed
+	 * as an integer: a pointer past the array's end would be undefined.
 	 */
-	__builtin_prefetch((const char *)(row + 16), 1);
-	__builtin_prefetch((const char *)(row + 16) + 64, 1);
+	uintptr_t ahead = (uintptr_t)row + 16 * sizeof(*row);
+
+	__builtin_prefetch((const void *)ahead, 1);
+	__builtin_prefetch((const void *)(ahead + 64), 1);
 
 	row->time_ns = q->time;
 	row->cpu = q->cpu == PW_NONE32 ? PW_NONE : q->cpu;
