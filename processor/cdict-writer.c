@@ -544,9 +544,7 @@ static int flush_group(struct pw_cdict_writer *w, uint32_t rows, uint64_t tmin, 
 		}
 		if (err)
 			return err;
-		w->col[c].len = 0;
 	}
-	w->tlo.len = 0;
 	w->ngroups++;
 	w->enc_rows += rows;
 	return 0;
